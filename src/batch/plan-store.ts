@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { AppError } from '../errors.ts'
+import { createLockSet } from '../lake/lock.ts'
+import type { StateStore } from '../lake/state-store.ts'
+
+export const planLifetimeMs = 24 * 60 * 60 * 1000
+
+export type BatchState = 'pending' | 'done' | 'failed'
+export type FetchStatus = 'complete' | 'rate_limited' | 'error'
+
+export interface BatchRecord {
+  batchIndex: number
+  offset: number
+  limit: number
+  state: BatchState
+  attempts: number
+  lastStatus: FetchStatus | null
+  records: number
+  failures: number
+  retryAfterSeconds: number | null
+  error: string | null
+  updatedAt: string | null
+}
+
+/** A snapshot of the keys needing work, taken once: offsets into it never shift, whatever is written meanwhile. */
+export interface PlanRecord<Item = unknown> {
+  planId: string
+  stage: string
+  resource: string
+  createdAt: string
+  expiresAt: string
+  total: number
+  batchSize: number
+  items: Item[]
+  batches: BatchRecord[]
+}
+
+export interface BatchOutcome {
+  status: FetchStatus
+  records: number
+  failures: number
+  retryAfterSeconds?: number
+  error?: string
+}
+
+export interface PlanStore {
+  create<Item> (input: { stage: string, resource: string, items: Item[], batchSize: number }): Promise<PlanRecord<Item>>
+  get<Item = unknown> (planId: string): Promise<PlanRecord<Item>>
+  /** The items of [offset, offset + limit) — 400 when the offset lies outside the plan. */
+  slice<Item> (plan: PlanRecord<Item>, offset: number, limit: number): Item[]
+  recordOutcome (planId: string, offset: number, limit: number, outcome: BatchOutcome): Promise<void>
+}
+
+const planIdPattern = /^[a-z0-9][a-z0-9-]{0,79}$/
+
+export function createPlanStore (state: StateStore, now: () => Date): PlanStore {
+  const locks = createLockSet()
+  const nameFor = (planId: string): string => `plans/${planId}`
+
+  async function removeExpired (): Promise<void> {
+    const dir = path.join(state.dir, 'plans')
+    const entries = await fs.readdir(dir).catch(() => [] as string[])
+    const cutoff = now().getTime() - planLifetimeMs
+    for (const entry of entries) {
+      const stat = await fs.stat(path.join(dir, entry)).catch(() => null)
+      if (stat && stat.mtimeMs < cutoff) await fs.rm(path.join(dir, entry), { force: true })
+    }
+  }
+
+  async function create<Item> (input: { stage: string, resource: string, items: Item[], batchSize: number }): Promise<PlanRecord<Item>> {
+    await removeExpired()
+    const created = now()
+    const stamp = created.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase()
+    const planId = `${input.stage}-${input.resource}-${stamp}-${randomBytes(3).toString('hex')}`
+    const batches: BatchRecord[] = []
+    for (let offset = 0, batchIndex = 0; offset < input.items.length; offset += input.batchSize, batchIndex++) {
+      batches.push({
+        batchIndex,
+        offset,
+        limit: Math.min(input.batchSize, input.items.length - offset),
+        state: 'pending',
+        attempts: 0,
+        lastStatus: null,
+        records: 0,
+        failures: 0,
+        retryAfterSeconds: null,
+        error: null,
+        updatedAt: null,
+      })
+    }
+    const plan: PlanRecord<Item> = {
+      planId,
+      stage: input.stage,
+      resource: input.resource,
+      createdAt: created.toISOString(),
+      expiresAt: new Date(created.getTime() + planLifetimeMs).toISOString(),
+      total: input.items.length,
+      batchSize: input.batchSize,
+      items: input.items,
+      batches,
+    }
+    await state.write(nameFor(planId), plan)
+    return plan
+  }
+
+  async function get<Item> (planId: string): Promise<PlanRecord<Item>> {
+    if (!planIdPattern.test(planId)) throw new AppError('PLAN_NOT_FOUND', `plan ${JSON.stringify(planId)} does not exist`)
+    const plan = await state.read<PlanRecord<Item>>(nameFor(planId))
+    if (!plan) throw new AppError('PLAN_NOT_FOUND', `plan ${planId} does not exist (plans are kept for a day; make a new one)`)
+    if (Date.parse(plan.expiresAt) <= now().getTime()) {
+      throw new AppError('PLAN_EXPIRED', `plan ${planId} expired at ${plan.expiresAt}; make a new plan`)
+    }
+    return plan
+  }
+
+  function slice<Item> (plan: PlanRecord<Item>, offset: number, limit: number): Item[] {
+    if (offset < 0 || offset >= plan.total) {
+      const range = plan.total === 0 ? 'the plan is empty' : `offsets run from 0 to ${plan.total - 1}`
+      throw new AppError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside plan ${plan.planId}: ${range}`, {
+        details: [{ field: 'body.offset', problem: `must be within 0..${Math.max(plan.total - 1, 0)}` }],
+      })
+    }
+    return plan.items.slice(offset, offset + limit)
+  }
+
+  async function recordOutcome (planId: string, offset: number, limit: number, outcome: BatchOutcome): Promise<void> {
+    await locks.run([planId], async () => {
+      const plan = await get(planId)
+      const end = Math.min(offset + limit, plan.total)
+      const touched = plan.batches.filter((b) => b.offset < end && b.offset + b.limit > offset)
+      const at = now().toISOString()
+      for (const batch of touched) {
+        const covered = offset <= batch.offset && end >= batch.offset + batch.limit
+        batch.attempts++
+        batch.lastStatus = outcome.status
+        batch.updatedAt = at
+        batch.retryAfterSeconds = outcome.retryAfterSeconds ?? null
+        batch.error = outcome.error ?? null
+        if (outcome.status === 'error') batch.state = 'failed'
+        else if (outcome.status === 'complete' && covered) batch.state = 'done'
+        else if (batch.state !== 'done') batch.state = 'pending'
+        if (touched.length === 1) {
+          batch.records = outcome.records
+          batch.failures = outcome.failures
+        }
+      }
+      await state.write(nameFor(planId), plan)
+    })
+  }
+
+  return { create, get, slice, recordOutcome }
+}
+
+/** What GET /v1/plans/{planId} shows: progress without the item snapshot. */
+export function summarisePlan (plan: PlanRecord) {
+  const count = (state: BatchState): number => plan.batches.filter((b) => b.state === state).length
+  const rateLimited = plan.batches.filter((b) => b.state === 'pending' && b.lastStatus === 'rate_limited').length
+  return {
+    planId: plan.planId,
+    stage: plan.stage,
+    resource: plan.resource,
+    createdAt: plan.createdAt,
+    expiresAt: plan.expiresAt,
+    total: plan.total,
+    batchSize: plan.batchSize,
+    totals: {
+      batches: plan.batches.length,
+      pending: count('pending'),
+      done: count('done'),
+      failed: count('failed'),
+      rateLimited,
+      records: plan.batches.reduce((sum, b) => sum + b.records, 0),
+      failures: plan.batches.reduce((sum, b) => sum + b.failures, 0),
+    },
+    batches: plan.batches,
+  }
+}

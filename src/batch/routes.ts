@@ -1,0 +1,75 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { errorResponses } from '../schemas.ts'
+import { summarisePlan, type PlanStore } from './plan-store.ts'
+import type { RunLog } from './run-log.ts'
+
+const BatchSchema = Type.Object({
+  batchIndex: Type.Integer(),
+  offset: Type.Integer(),
+  limit: Type.Integer(),
+  state: Type.Union([Type.Literal('pending'), Type.Literal('done'), Type.Literal('failed')]),
+  attempts: Type.Integer(),
+  lastStatus: Type.Union([Type.Literal('complete'), Type.Literal('rate_limited'), Type.Literal('error'), Type.Null()]),
+  records: Type.Integer(),
+  failures: Type.Integer(),
+  retryAfterSeconds: Type.Union([Type.Integer(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  updatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+})
+
+export const PlanProgressSchema = Type.Object({
+  planId: Type.String(),
+  stage: Type.String(),
+  resource: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  total: Type.Integer({ description: 'keys in the plan' }),
+  batchSize: Type.Integer(),
+  totals: Type.Object({
+    batches: Type.Integer(),
+    pending: Type.Integer(),
+    done: Type.Integer(),
+    failed: Type.Integer(),
+    rateLimited: Type.Integer({ description: 'pending batches whose last fetch was rate limited' }),
+    records: Type.Integer(),
+    failures: Type.Integer(),
+  }),
+  batches: Type.Array(BatchSchema),
+}, { $id: 'PlanProgress', title: 'PlanProgress' })
+
+const RunSchema = Type.Object({
+  step: Type.String({ description: 'e.g. spotify.artists.fetch' }),
+  startedAt: Type.String({ format: 'date-time' }),
+  durationMs: Type.Integer(),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('rate_limited'), Type.Literal('error')]),
+  httpStatus: Type.Integer(),
+  counts: Type.Record(Type.String(), Type.Number()),
+  error: Type.Union([Type.String(), Type.Null()]),
+  planId: Type.Union([Type.String(), Type.Null()]),
+})
+
+export const batchRoutes: FastifyPluginAsyncTypebox<{ plans: PlanStore, runs: RunLog }> = async (app, { plans, runs }) => {
+  app.addSchema(PlanProgressSchema)
+
+  app.get('/plans/:planId', {
+    schema: {
+      summary: 'Progress of a plan: each batch\'s state (pending, done, failed) and totals',
+      tags: ['batches'],
+      params: Type.Object({ planId: Type.String({ maxLength: 80 }) }),
+      response: { 200: Type.Ref('PlanProgress'), ...errorResponses(401, 404) },
+    },
+  }, async (request) => summarisePlan(await plans.get(request.params.planId)))
+
+  app.get('/runs', {
+    schema: {
+      summary: 'The latest step calls, newest first',
+      tags: ['batches'],
+      querystring: Type.Object({
+        limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+        step: Type.Optional(Type.String({ maxLength: 100, description: 'only this step or its sub-steps, e.g. spotify.artists' })),
+      }),
+      response: { 200: Type.Object({ runs: Type.Array(RunSchema) }), ...errorResponses(400, 401) },
+    },
+  }, async (request) => ({ runs: runs.list(request.query) }))
+}

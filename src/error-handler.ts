@@ -1,0 +1,71 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { STATUS_CODES } from 'node:http'
+import { AppError, type FieldProblem } from './errors.ts'
+
+interface AjvError {
+  instancePath: string
+  keyword: string
+  message?: string
+  params: Record<string, unknown>
+}
+
+/** `/records/0/artist_id` in body → `body.records[0].artist_id` */
+export function fieldName (context: string, instancePath: string, extra?: string): string {
+  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+  if (extra) parts.push(extra)
+  let out = context === 'querystring' ? 'query' : context
+  for (const part of parts) out += /^\d+$/.test(part) ? `[${part}]` : `.${part}`
+  return out
+}
+
+function validationProblems (error: FastifyError): FieldProblem[] {
+  const context = error.validationContext ?? 'body'
+  return (error.validation as AjvError[] | undefined ?? []).map((issue) => {
+    if (issue.keyword === 'required') {
+      return { field: fieldName(context, issue.instancePath, String(issue.params.missingProperty)), problem: 'is required' }
+    }
+    if (issue.keyword === 'additionalProperties') {
+      return { field: fieldName(context, issue.instancePath, String(issue.params.additionalProperty)), problem: 'is not allowed' }
+    }
+    return { field: fieldName(context, issue.instancePath), problem: issue.message ?? 'is invalid' }
+  })
+}
+
+function send (reply: FastifyReply, status: number, code: string, message: string, details?: FieldProblem[]): FastifyReply {
+  return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message, ...(details ? { details } : {}) })
+}
+
+const contentParserErrors: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'VALIDATION_FAILED', 'body is not valid JSON'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'VALIDATION_FAILED', 'body is empty but Content-Type is application/json'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', 'body is larger than this route accepts'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'this Content-Type is not accepted here'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'VALIDATION_FAILED', 'Content-Length does not match the body'],
+}
+
+/** The one error handler: 4xx bodies name the field and the problem, 5xx bodies never carry internals. */
+export function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.validation) {
+    const details = validationProblems(error)
+    const message = details.map((d) => `${d.field} ${d.problem}`).join('; ')
+    return send(reply, 400, 'VALIDATION_FAILED', message, details)
+  }
+  if (error instanceof AppError) {
+    // Our own failures get a stack in the log; refusals and upstream trouble are explained by their message.
+    if (error.statusCode === 500) request.log.error({ err: error, cause: error.cause }, error.message)
+    else if (error.statusCode > 500) request.log.warn({ code: error.code }, error.message)
+    else request.log.info({ code: error.code }, error.message)
+    return send(reply, error.statusCode, error.code, error.message, error.details)
+  }
+  const known = error.code ? contentParserErrors[error.code] : undefined
+  if (known) {
+    const [status, code, message] = known
+    const hint = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? `${message}: ${error.message.replace(/^Body is not valid JSON but content-type is set to 'application\/json'\s*/i, '').trim() || 'parse error'}` : message
+    return send(reply, status, code, hint, [{ field: 'body', problem: hint }])
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return send(reply, error.statusCode, error.code ?? 'BAD_REQUEST', error.message)
+  }
+  request.log.error({ err: error }, 'unhandled error')
+  return send(reply, 500, 'INTERNAL_ERROR', `internal error; the service log has the details (request ${request.id})`)
+}

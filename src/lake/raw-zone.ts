@@ -1,0 +1,39 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { writeFileAtomic } from './atomic-file.ts'
+
+export interface RawRecord<T = unknown> {
+  fetchedAt: string
+  url: string
+  status: number
+  body: T
+}
+
+export interface RawZone {
+  /** Lands one upstream response as received, so a parse can be replayed without calling the API again. */
+  save (source: string, name: string, record: RawRecord): Promise<void>
+  load<T = unknown> (source: string, name: string): Promise<RawRecord<T> | undefined>
+}
+
+const safeName = (part: string): string => {
+  if (!/^[\w.-]{1,200}$/.test(part) || part.startsWith('.')) throw new Error(`unsafe raw-zone name: ${JSON.stringify(part)}`)
+  return part
+}
+
+export function createRawZone (rawDir: string): RawZone {
+  const fileFor = (source: string, name: string): string =>
+    path.join(rawDir, ...source.split('/').map(safeName), `${safeName(name)}.json`)
+
+  return {
+    async save (source, name, record) {
+      await writeFileAtomic(fileFor(source, name), JSON.stringify(record))
+    },
+    async load<T> (source: string, name: string) {
+      try {
+        return JSON.parse(await fs.readFile(fileFor(source, name), 'utf8')) as RawRecord<T>
+      } catch {
+        return undefined
+      }
+    },
+  }
+}

@@ -1,0 +1,60 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { quotedIdentifier as qi } from '@duckdb/node-api'
+import { Type } from 'typebox'
+import { AppError } from '../errors.ts'
+import { errorResponses } from '../schemas.ts'
+import type { Lake } from './lake.ts'
+import { findTable, tables } from './tables.ts'
+
+const maxLimit = 1000
+
+const TableSchema = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  key: Type.Array(Type.String()),
+  columns: Type.Array(Type.Object({ name: Type.String(), type: Type.String(), description: Type.String() })),
+  rowCount: Type.Integer(),
+  bytes: Type.Integer({ description: 'size of the parquet file' }),
+  lastWriteAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+})
+
+export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake }> = async (app, { lake }) => {
+  app.get('/tables', {
+    schema: {
+      summary: 'List the lake tables with row counts, sizes and last write',
+      tags: ['lake'],
+      response: { 200: Type.Object({ tables: Type.Array(TableSchema) }), ...errorResponses(401) },
+    },
+  }, async () => ({ tables: await lake.stats() }))
+
+  app.get('/tables/:name', {
+    schema: {
+      summary: 'Read rows of one table, in its stored order',
+      tags: ['lake'],
+      params: Type.Object({ name: Type.String({ description: `one of ${tables.map((t) => t.name).join(', ')}` }) }),
+      querystring: Type.Object({
+        limit: Type.Integer({ minimum: 1, maximum: maxLimit, default: 100, description: `rows to return (at most ${maxLimit})` }),
+        offset: Type.Integer({ minimum: 0, default: 0 }),
+      }),
+      response: {
+        200: Type.Object({
+          table: Type.String(),
+          total: Type.Integer(),
+          limit: Type.Integer(),
+          offset: Type.Integer(),
+          rows: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+        }),
+        ...errorResponses(400, 401, 404),
+      },
+    },
+  }, async (request) => {
+    const table = findTable(request.params.name)
+    if (!table) {
+      throw new AppError('TABLE_NOT_FOUND', `no table named ${JSON.stringify(request.params.name)}; tables: ${tables.map((t) => t.name).join(', ')}`)
+    }
+    const { limit, offset } = request.query
+    const [count] = await lake.query(`SELECT count(*)::BIGINT AS n FROM ${qi(table.name)}`)
+    const rows = await lake.query(`SELECT * FROM ${qi(table.name)} LIMIT $limit OFFSET $offset`, { limit, offset })
+    return { table: table.name, total: Number(count?.n ?? 0), limit, offset, rows }
+  })
+}

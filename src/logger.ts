@@ -1,0 +1,29 @@
+import type { FastifyServerOptions } from 'fastify'
+import type { LogLevel } from './config.ts'
+import type { Secrets } from './secrets.ts'
+
+/** pino options: auth headers and secret-looking fields are censored by path, and every known secret value is scrubbed. */
+export function loggerOptions (level: LogLevel, secrets: Secrets): NonNullable<FastifyServerOptions['logger']> {
+  return {
+    level,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'headers.authorization',
+        '*.headers.authorization',
+        '*.access_token',
+        '*.refresh_token',
+        '*.client_secret',
+        '*.apiKey',
+        '*.token',
+      ],
+      censor: '[redacted]',
+    },
+    hooks: {
+      logMethod (args, method) {
+        method.apply(this, secrets.scrubDeep(args) as typeof args)
+      },
+    },
+  }
+}

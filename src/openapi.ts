@@ -1,0 +1,39 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import { FailureSchema } from './batch/granular.ts'
+import { ErrorSchema } from './schemas.ts'
+
+export const apiTags = [
+  { name: 'health', description: 'liveness and readiness' },
+  { name: 'lake', description: 'read-only views of the lake tables' },
+  { name: 'batches', description: 'plans, batch progress and run records' },
+  { name: 'ingest', description: 'listening history in: Spotify polling, the extended streaming history export, ListenBrainz' },
+  { name: 'spotify', description: 'granular Spotify enrichment of tracks, artists and albums' },
+]
+
+export async function registerOpenApi (app: FastifyInstance, version: string): Promise<void> {
+  app.addSchema(ErrorSchema)
+  app.addSchema(FailureSchema)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'tracklake',
+        version,
+        description: 'Your music listening history in an open parquet lake. Granular steps follow plan → fetch → write: ' +
+          'plan snapshots the keys needing work, fetch calls the upstream for one slice, write upserts the records.',
+      },
+      tags: apiTags,
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'needed on /v1 routes when TRACKLAKE_API_TOKEN is set' },
+        },
+      },
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+}

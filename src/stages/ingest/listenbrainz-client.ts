@@ -1,0 +1,79 @@
+import type Bottleneck from 'bottleneck'
+import type { Config } from '../../config.ts'
+import { AppError, notConfigured } from '../../errors.ts'
+import { createHttpClient, describeBody, stripSuffix, userAgent } from '../../http/client.ts'
+import { RateLimited } from '../../http/rate-limited.ts'
+import { maxWaitSeconds } from '../spotify/client.ts'
+
+/** ListenBrainz caps `count` at 1000 (MAX_ITEMS_PER_GET). */
+export const listensPerPage = 1000
+const maxShortWaits = 3
+
+export interface ListensPage {
+  listens: unknown[]
+  url: string
+  body: unknown
+}
+
+export interface ListenBrainzClient {
+  requireConfig (): void
+  /** Listens after `minTs` (exclusive, Unix seconds): the oldest `count` of them, as ListenBrainz pages forward. */
+  listensAfter (minTs: number, count?: number): Promise<ListensPage>
+}
+
+export function createListenBrainzClient (deps: {
+  config: Config
+  upstream: { timeoutMs: number, retries: number, retryBaseMs: number }
+  limiter: Bottleneck
+  sleep: (ms: number) => Promise<void>
+}): ListenBrainzClient {
+  const { user, token, url } = deps.config.listenbrainz
+  const http = createHttpClient({
+    name: 'ListenBrainz',
+    baseUrl: stripSuffix(url, '/1'),
+    userAgent: userAgent(),
+    ...deps.upstream,
+    limiter: deps.limiter,
+  })
+
+  function requireConfig (): void {
+    if (!user) throw notConfigured('ListenBrainz', ['LISTENBRAINZ_USER'])
+  }
+
+  async function listensAfter (minTs: number, count = listensPerPage): Promise<ListensPage> {
+    requireConfig()
+    let shortWaits = 0
+    for (;;) {
+      const response = await http.request({
+        url: `/1/user/${encodeURIComponent(user!)}/listens`,
+        searchParams: { min_ts: minTs, count },
+        headers: token ? { authorization: `Token ${token}` } : {},
+      })
+      if (response.status === 429) {
+        // ListenBrainz says how long to wait in X-RateLimit-Reset-In; Retry-After when a proxy answers.
+        const resetIn = Number(response.headers['x-ratelimit-reset-in'])
+        const wait = response.retryAfterSeconds ?? (Number.isFinite(resetIn) && resetIn > 0 ? Math.ceil(resetIn) : 10)
+        if (wait > maxWaitSeconds || shortWaits >= maxShortWaits) throw new RateLimited('ListenBrainz', wait, 'rate_limit')
+        shortWaits++
+        await deps.sleep(Math.max(wait, 1) * 1000)
+        continue
+      }
+      if (response.status === 401 || response.status === 403) {
+        throw new AppError('UPSTREAM_AUTH_FAILED', `ListenBrainz refused the token (${response.status}: ${describeBody(response)}); check LISTENBRAINZ_TOKEN`)
+      }
+      if (response.status === 404) {
+        throw new AppError('UPSTREAM_FAILED', `ListenBrainz has no user ${JSON.stringify(user)} (404); check LISTENBRAINZ_USER`)
+      }
+      if (response.status !== 200) {
+        throw new AppError('UPSTREAM_FAILED', `ListenBrainz answered ${response.status} (${describeBody(response)}) after retries`)
+      }
+      const listens = (response.json as { payload?: { listens?: unknown } } | undefined)?.payload?.listens
+      if (!Array.isArray(listens)) {
+        throw new AppError('UPSTREAM_FAILED', `ListenBrainz answered without payload.listens (${describeBody(response)})`)
+      }
+      return { listens, url: response.url, body: response.json }
+    }
+  }
+
+  return { requireConfig, listensAfter }
+}

@@ -1,0 +1,163 @@
+import type { Lake, WriteTx } from '../../lake/lake.ts'
+import { spotifyTracks, tracksPlayed } from '../../lake/tables.ts'
+import type { TrackRecord } from '../spotify/mappers.ts'
+import type { PlayRow, PlaySource } from './play-rows.ts'
+
+/**
+ * Play identity across sources (README: "One play, one row").
+ *
+ * - Same source: a play is its `play_id` (user, start time to the millisecond, track); storing it again adds nothing.
+ * - Across sources: an incoming play is the same as a stored play from another source when both have the same user and
+ *   track (the Spotify track id, or, when either lacks one, the same case-folded artist and track names) and their
+ *   time windows overlap. A play's window runs from `played_at` to `ended_at` (or `played_at` when the end is unknown),
+ *   widened by `matchToleranceSeconds` on both sides. This holds whether Spotify's `played_at` marks the start or the
+ *   end of the play, which it has done both ways.
+ * - Matching is one-to-one and in time order, so a track played twice in a row pairs first with first.
+ * - The row of the richer source is kept (spotify-api over spotify-export over listenbrainz); the other fills what
+ *   the kept row lacks (ms_played, skip flags, MBIDs, …).
+ */
+export const matchToleranceSeconds = 30
+
+const sourceRank: Record<PlaySource, number> = { 'spotify-api': 3, 'spotify-export': 2, listenbrainz: 1 }
+
+export interface PlayWriteResult {
+  rows: number
+  inserted: number
+  /** exact repeats of stored plays plus plays merged into a stored play from another source */
+  duplicates: number
+  /** of those, plays recognised across sources */
+  merged: number
+}
+
+const nameKey = (alias: string): string =>
+  `lower(trim(coalesce(${alias}.artist_name, ''))) || chr(1) || lower(trim(coalesce(${alias}.track_name, '')))`
+
+const window = (alias: string): { lo: string, hi: string } => ({
+  lo: `${alias}.played_at - to_seconds(${matchToleranceSeconds})`,
+  hi: `coalesce(${alias}.ended_at, ${alias}.played_at) + to_seconds(${matchToleranceSeconds})`,
+})
+
+const columns = tracksPlayed.columns.map((c) => c.name)
+const identityColumns = new Set(['play_id', 'user_id', 'played_at', 'source', 'ingested_at', 'counts_as_play'])
+
+/** Kept row's values, with gaps filled from the other row of the pair. */
+function mergedSelect (keep: string, other: string): string {
+  return columns.map((name) => {
+    if (name === 'counts_as_play') return `coalesce(coalesce(${keep}.ms_played, ${other}.ms_played) >= 30000, true) AS counts_as_play`
+    if (identityColumns.has(name)) return `${keep}.${name}`
+    return `coalesce(${keep}.${name}, ${other}.${name}) AS ${name}`
+  }).join(', ')
+}
+
+/** tracks_played as `source`, with track metadata filled from spotify_tracks where a play still lacks it. */
+function filledSelect (source: string): string {
+  const fromTrack = (column: string) => `CASE WHEN p.artist_id IS NULL AND st.artist_id IS NOT NULL THEN st.${column} ELSE p.${column} END AS ${column}`
+  return `SELECT p.* REPLACE (
+      ${fromTrack('artist_id')}, ${fromTrack('artist_name')}, ${fromTrack('artist_ids')}, ${fromTrack('artist_names')},
+      CASE WHEN p.album_id IS NULL AND st.album_id IS NOT NULL THEN st.album_id ELSE p.album_id END AS album_id,
+      CASE WHEN p.album_id IS NULL AND st.album_id IS NOT NULL THEN st.album_name ELSE p.album_name END AS album_name,
+      coalesce(p.track_isrc, st.track_isrc) AS track_isrc,
+      coalesce(p.duration_ms, st.duration_ms) AS duration_ms,
+      coalesce(p.track_uri, st.track_uri) AS track_uri)
+    FROM (${source}) p LEFT JOIN spotify_tracks st ON st.track_id = p.track_id`
+}
+
+/** One-to-one, time-ordered pairing of candidates (both lists sorted by time already). */
+export function pairCandidates (candidates: Array<{ new_id: string, old_id: string }>): Array<{ new_id: string, old_id: string }> {
+  const usedNew = new Set<string>()
+  const usedOld = new Set<string>()
+  const pairs: Array<{ new_id: string, old_id: string }> = []
+  for (const candidate of candidates) {
+    if (usedNew.has(candidate.new_id) || usedOld.has(candidate.old_id)) continue
+    usedNew.add(candidate.new_id)
+    usedOld.add(candidate.old_id)
+    pairs.push(candidate)
+  }
+  return pairs
+}
+
+/**
+ * Stores plays (and, for polled plays, the track metadata that came with them) in one write: tracks_played and
+ * spotify_tracks are replaced atomically, or not at all.
+ */
+export async function writePlays (
+  lake: Lake,
+  plays: readonly PlayRow[] | { file: string, rows: number },
+  tracks: readonly TrackRecord[] = []
+): Promise<PlayWriteResult> {
+  return lake.write([tracksPlayed, spotifyTracks], async (tx) => {
+    const trackResult = await tx.merge(spotifyTracks, tracks.map((t) => ({ ...t })))
+    const count = 'file' in plays ? plays.rows : plays.length
+    let result: PlayWriteResult = { rows: 0, inserted: 0, duplicates: 0, merged: 0 }
+    if (count > 0) {
+      const staged = 'file' in plays ? await tx.stageFile(tracksPlayed, plays.file) : await tx.stage(tracksPlayed, plays.map((p) => ({ ...p })))
+      result = await insertPlays(tx, staged, count)
+    }
+    if (result.inserted + result.merged === 0 && trackResult.written) await refillPlays(tx)
+    return result
+  })
+}
+
+async function insertPlays (tx: WriteTx, staged: string, total: number): Promise<PlayWriteResult> {
+  const fresh = `${staged}_fresh`
+  await tx.run(`CREATE TEMP TABLE ${fresh} AS
+    SELECT * EXCLUDE (_ord) FROM ${staged} i
+    WHERE NOT EXISTS (SELECT 1 FROM tracks_played s WHERE s.play_id = i.play_id)
+    QUALIFY row_number() OVER (PARTITION BY play_id ORDER BY _ord) = 1`)
+  const [freshCount] = await tx.query(`SELECT count(*)::INTEGER AS n FROM ${fresh}`)
+  const freshRows = Number(freshCount?.n ?? 0)
+
+  const f = window('f')
+  const s = window('s')
+  const overlap = `${f.lo} <= ${s.hi} AND ${s.lo} <= ${f.hi} AND s.user_id = f.user_id AND s.source <> f.source`
+  const candidates = freshRows === 0
+    ? []
+    : await tx.query(`
+      SELECT new_id, old_id FROM (
+        SELECT f.play_id AS new_id, s.play_id AS old_id, f.played_at AS new_at, s.played_at AS old_at
+        FROM ${fresh} f JOIN tracks_played s ON s.track_id = f.track_id AND ${overlap}
+        UNION
+        SELECT f.play_id, s.play_id, f.played_at, s.played_at
+        FROM ${fresh} f JOIN tracks_played s ON ${nameKey('s')} = ${nameKey('f')}
+          AND (f.track_id IS NULL OR s.track_id IS NULL) AND f.track_name IS NOT NULL AND ${overlap}
+      ) ORDER BY new_at, old_at, new_id, old_id`)
+  const pairs = pairCandidates(candidates.map((c) => ({ new_id: String(c.new_id), old_id: String(c.old_id) })))
+
+  if (freshRows === 0) return { rows: total, inserted: 0, duplicates: total, merged: 0 }
+
+  const pairTable = `${staged}_pairs`
+  await tx.run(`CREATE TEMP TABLE ${pairTable} (new_id VARCHAR, old_id VARCHAR)`)
+  if (pairs.length > 0) {
+    await tx.run(`INSERT INTO ${pairTable} SELECT unnest($new::VARCHAR[]), unnest($old::VARCHAR[])`, {
+      new: pairs.map((p) => p.new_id),
+      old: pairs.map((p) => p.old_id),
+    })
+  }
+  const rank = (alias: string) => `(CASE ${alias}.source ${Object.entries(sourceRank).map(([src, r]) => `WHEN '${src}' THEN ${r}`).join(' ')} END)`
+  const newWins = `${rank('n')} > ${rank('o')}`
+  await tx.replaceWith(tracksPlayed, filledSelect(`
+    SELECT * FROM tracks_played WHERE play_id NOT IN (SELECT old_id FROM ${pairTable})
+    UNION ALL
+    SELECT ${mergedSelect('n', 'o')} FROM ${pairTable} p JOIN ${fresh} n ON n.play_id = p.new_id JOIN tracks_played o ON o.play_id = p.old_id WHERE ${newWins}
+    UNION ALL
+    SELECT ${mergedSelect('o', 'n')} FROM ${pairTable} p JOIN ${fresh} n ON n.play_id = p.new_id JOIN tracks_played o ON o.play_id = p.old_id WHERE NOT (${newWins})
+    UNION ALL
+    SELECT * FROM ${fresh} WHERE play_id NOT IN (SELECT new_id FROM ${pairTable})`))
+  return { rows: total, inserted: freshRows - pairs.length, duplicates: total - freshRows + pairs.length, merged: pairs.length }
+}
+
+/** Fills plays lacking track metadata from spotify_tracks; returns how many plays changed. */
+export async function refillPlays (tx: WriteTx): Promise<number> {
+  const [row] = await tx.query(`SELECT count(*)::INTEGER AS n FROM tracks_played p JOIN spotify_tracks st ON st.track_id = p.track_id
+    WHERE (p.artist_id IS NULL AND st.artist_id IS NOT NULL) OR (p.album_id IS NULL AND st.album_id IS NOT NULL)
+      OR (p.track_isrc IS NULL AND st.track_isrc IS NOT NULL) OR (p.duration_ms IS NULL AND st.duration_ms IS NOT NULL)`)
+  const changed = Number(row?.n ?? 0)
+  if (changed > 0) await tx.replaceWith(tracksPlayed, filledSelect('SELECT * FROM tracks_played'))
+  return changed
+}
+
+/** Newest play stored from a source for a user: the cursor of an incremental poll. */
+export async function newestPlay (lake: Lake, userId: string, source: PlaySource): Promise<string | null> {
+  const [row] = await lake.query('SELECT max(played_at) AS newest FROM tracks_played WHERE user_id = $user AND source = $source', { user: userId, source })
+  return typeof row?.newest === 'string' ? row.newest : null
+}

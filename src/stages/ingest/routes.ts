@@ -1,0 +1,90 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { errorResponses } from '../../schemas.ts'
+import type { IngestService } from './service.ts'
+
+const zipTypes = ['application/zip', 'application/x-zip-compressed']
+/** A single Streaming_History_Audio_*.json is about 12 MB; leave room for unusually large ones. */
+const jsonBodyLimit = 200 * 1024 * 1024
+
+const PollSchema = Type.Object({
+  status: Type.Union([Type.Literal('complete'), Type.Literal('rate_limited')], { description: 'rate_limited: nothing was lost, call again after retryAfterSeconds' }),
+  fetched: Type.Integer({ description: 'plays read from the upstream' }),
+  inserted: Type.Integer({ description: 'plays new to the lake' }),
+  duplicates: Type.Integer({ description: 'plays already stored (same source or another)' }),
+  cursor: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'newest play stored from this source' }),
+  pages: Type.Integer(),
+  retryAfterSeconds: Type.Optional(Type.Integer()),
+})
+
+const ImportSchema = Type.Object({
+  files: Type.Integer({ description: 'audio history files read' }),
+  rows: Type.Integer({ description: 'plays found in them' }),
+  inserted: Type.Integer(),
+  duplicates: Type.Integer({ description: 'plays already stored, from an earlier import or from polling' }),
+  skipped: Type.Integer({ description: 'podcast episodes, audiobooks and entries without a track' }),
+  shortPlays: Type.Integer({ description: 'plays under 30 s: stored, with counts_as_play = false' }),
+  skippedBy: Type.Object({ episodes: Type.Integer(), audiobooks: Type.Integer(), noTrack: Type.Integer() }),
+  ignoredFiles: Type.Array(Type.String(), { description: 'files of the zip that are not audio history (video history, the PDF, …)' }),
+  fileReports: Type.Array(Type.Object({
+    name: Type.String(),
+    entries: Type.Integer(),
+    rows: Type.Integer(),
+    shortPlays: Type.Integer(),
+    skipped: Type.Integer(),
+  })),
+})
+
+export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestService }> = async (app, { ingest }) => {
+  // The zip is streamed to disk as it arrives, never buffered: the handler receives the raw request stream.
+  app.addContentTypeParser(zipTypes, (_request, payload, done) => { done(null, payload) })
+
+  app.post('/recently-played', {
+    config: { step: 'ingest.recently-played' },
+    schema: {
+      summary: 'Poll Spotify recently-played from the newest stored play onwards',
+      description: 'Uses the refresh-token flow (a rotated refresh token is kept in state/). Follows `next` to the end. ' +
+        'A long 429 answers status rate_limited and leaves the cursor where it was, so no play is lost.',
+      tags: ['ingest'],
+      response: { 200: PollSchema, ...errorResponses(401, 502, 503, 504) },
+    },
+  }, async () => ingest.recentlyPlayed())
+
+  app.post('/streaming-history', {
+    config: { step: 'ingest.streaming-history' },
+    bodyLimit: jsonBodyLimit,
+    schema: {
+      summary: 'Import Spotify\'s extended streaming history: one JSON file or the whole export zip',
+      description: 'Send one Streaming_History_Audio_*.json as application/json (name it with ?file=), or the export zip ' +
+        'as application/zip. played_at = ts − ms_played (ts is when the stream ended). Podcasts and audiobooks are ' +
+        'counted and skipped; plays under 30 s are stored with counts_as_play = false. Importing the same export ' +
+        'twice adds nothing. A bad entry answers 400 naming the file and entry index, and nothing is written.',
+      tags: ['ingest'],
+      querystring: Type.Object({
+        file: Type.String({ default: 'Streaming_History_Audio.json', maxLength: 200, description: 'name used in reports and errors for a JSON body' }),
+      }),
+      body: {
+        content: {
+          // Left untyped so the import itself answers, naming the file and the entry index.
+          'application/json': { schema: { description: 'the JSON array of one Streaming_History_Audio_*.json file' } },
+          'application/zip': { schema: { description: 'the export zip (my_spotify_data.zip), streamed' } },
+        },
+      },
+      response: { 200: ImportSchema, ...errorResponses(400, 401, 413, 415) },
+    },
+  }, async (request) => {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+    if (zipTypes.includes(type)) return ingest.streamingHistory({ kind: 'zip', stream: request.body as NodeJS.ReadableStream })
+    return ingest.streamingHistory({ kind: 'json', name: request.query.file, data: request.body })
+  })
+
+  app.post('/listenbrainz', {
+    config: { step: 'ingest.listenbrainz' },
+    schema: {
+      summary: 'Read new listens from ListenBrainz (where Navidrome and other players scrobble)',
+      description: 'Pages forward from the newest stored ListenBrainz play; the cursor never moves back.',
+      tags: ['ingest'],
+      response: { 200: PollSchema, ...errorResponses(401, 502, 503, 504) },
+    },
+  }, async () => ingest.listenbrainz())
+}

@@ -1,0 +1,200 @@
+import { createWriteStream } from 'node:fs'
+import fs from 'node:fs/promises'
+import { once } from 'node:events'
+import path from 'node:path'
+import yauzl from 'yauzl'
+import { AppError } from '../../errors.ts'
+import { bool, emptyPlay, int, minPlayMs, playId, spotifyTrackId, str, type PlayRow } from './play-rows.ts'
+
+/**
+ * Spotify's extended streaming history: `ts` is when the stream ENDED (UTC, second precision) and `ms_played` how
+ * long it played, so a play's start is `played_at = ts - ms_played` and `ended_at = ts`.
+ */
+export interface ExportFileReport {
+  name: string
+  entries: number
+  rows: number
+  shortPlays: number
+  skipped: number
+}
+
+export interface SkipCounts {
+  episodes: number
+  audiobooks: number
+  noTrack: number
+}
+
+export const audioFilePattern = /(^|\/)(Streaming_History_Audio_[^/]*|endsong_\d+)\.json$/i
+
+const maxEntryBytes = 512 * 1024 * 1024
+
+function invalid (file: string, message: string, field: string, problem: string): AppError {
+  return new AppError('INVALID_EXPORT', `${file}: ${message}`, { details: [{ field, problem }] })
+}
+
+/**
+ * Turns one parsed export file into play rows. Throws a 400 naming the file and the entry index for anything that is
+ * not an export entry; unknown fields are ignored.
+ */
+export function parseExportFile (
+  file: string,
+  data: unknown,
+  context: { userId: string, ingestedAt: string },
+  onRow: (row: PlayRow) => void
+): ExportFileReport & SkipCounts {
+  if (!Array.isArray(data)) {
+    throw invalid(file, 'is not a Spotify extended streaming history file: expected a JSON array of entries', file, 'must be a JSON array')
+  }
+  const report = { name: file, entries: data.length, rows: 0, shortPlays: 0, skipped: 0, episodes: 0, audiobooks: 0, noTrack: 0 }
+  data.forEach((value, index) => {
+    const where = `${file}[${index}]`
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      throw invalid(file, `entry ${index} is not an object`, where, 'must be an object')
+    }
+    const entry = value as Record<string, unknown>
+    if (index === 0 && !('ts' in entry) && !('ms_played' in entry)) {
+      throw invalid(file, 'is not a Spotify extended streaming history file: its entries have no ts or ms_played', where, 'has no ts or ms_played')
+    }
+    if (typeof entry.ts !== 'string' || entry.ts === '') throw invalid(file, `entry ${index} has no ts`, `${where}.ts`, 'is required (a UTC timestamp)')
+    const endedAt = Date.parse(entry.ts)
+    if (Number.isNaN(endedAt) || !/^\d{4}-\d{2}-\d{2}T/.test(entry.ts)) {
+      throw invalid(file, `entry ${index} has an unreadable ts ${JSON.stringify(entry.ts)}`, `${where}.ts`, 'must be an ISO 8601 timestamp such as 2023-02-25T11:20:37Z')
+    }
+    const msPlayed = entry.ms_played
+    if (typeof msPlayed !== 'number' || !Number.isInteger(msPlayed) || msPlayed < 0) {
+      throw invalid(file, `entry ${index} has no valid ms_played`, `${where}.ms_played`, 'must be a non-negative integer')
+    }
+
+    const trackUri = str(entry.spotify_track_uri)
+    const trackName = str(entry.master_metadata_track_name)
+    if (!trackUri && !trackName) {
+      report.skipped++
+      if (str(entry.spotify_episode_uri) || str(entry.episode_name)) report.episodes++
+      else if (str(entry.audiobook_uri) || str(entry.audiobook_chapter_uri) || str(entry.audiobook_title)) report.audiobooks++
+      else report.noTrack++
+      return
+    }
+    const trackId = spotifyTrackId(trackUri)
+    const artistName = str(entry.master_metadata_album_artist_name)
+    const playedAtMs = endedAt - msPlayed
+    const countsAsPlay = msPlayed >= minPlayMs
+    if (!countsAsPlay) report.shortPlays++
+    report.rows++
+    onRow({
+      ...emptyPlay(),
+      play_id: playId(context.userId, playedAtMs, trackId, artistName, trackName),
+      user_id: context.userId,
+      played_at: new Date(playedAtMs).toISOString(),
+      ended_at: new Date(endedAt).toISOString(),
+      track_id: trackId,
+      track_uri: trackUri,
+      track_name: trackName,
+      album_name: str(entry.master_metadata_album_album_name),
+      artist_name: artistName,
+      artist_names: artistName ? [artistName] : null,
+      ms_played: msPlayed,
+      counts_as_play: countsAsPlay,
+      skipped: bool(entry.skipped),
+      reason_start: str(entry.reason_start),
+      reason_end: str(entry.reason_end),
+      shuffle: bool(entry.shuffle),
+      offline: bool(entry.offline),
+      incognito_mode: bool(entry.incognito_mode),
+      platform: str(entry.platform),
+      conn_country: str(entry.conn_country),
+      duration_ms: int(entry.duration_ms),
+      source: 'spotify-export',
+      ingested_at: context.ingestedAt,
+    })
+  })
+  return report
+}
+
+export function parseJson (file: string, text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw invalid(file, `is not valid JSON (${(err as Error).message})`, file, 'must be valid JSON')
+  }
+}
+
+/** Copies an upload to disk without holding it in memory; a 413 once it passes `limit` bytes. */
+export async function saveUpload (stream: NodeJS.ReadableStream, target: string, limit: number): Promise<number> {
+  await fs.mkdir(path.dirname(target), { recursive: true })
+  const out = createWriteStream(target)
+  let bytes = 0
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytes += chunk.length
+      if (bytes > limit) throw new AppError('PAYLOAD_TOO_LARGE', `the upload is larger than ${Math.round(limit / 1024 / 1024)} MB`)
+      if (!out.write(chunk)) await once(out, 'drain')
+    }
+    out.end()
+    await once(out, 'finish')
+    return bytes
+  } catch (err) {
+    out.destroy()
+    throw err
+  }
+}
+
+function openZip (file: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: true, autoClose: true, strictFileNames: false, validateEntrySizes: true }, (err, zip) => {
+      if (err || !zip) reject(new AppError('INVALID_EXPORT', `the upload is not a readable zip archive (${err?.message ?? 'unknown error'})`, { details: [{ field: 'body', problem: 'must be a zip archive' }] }))
+      else resolve(zip)
+    })
+  })
+}
+
+async function readEntry (zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<string> {
+  if (entry.uncompressedSize > maxEntryBytes) throw invalid(entry.fileName, 'is too large for an export file', entry.fileName, `must be under ${maxEntryBytes / 1024 / 1024} MB`)
+  const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+    zip.openReadStream(entry, (err, s) => (err || !s ? reject(invalid(entry.fileName, `cannot be read from the zip (${err?.message})`, entry.fileName, 'must be readable')) : resolve(s)))
+  })
+  const chunks: Buffer[] = []
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk)
+  } catch (err) {
+    throw invalid(entry.fileName, `is damaged in the zip (${(err as Error).message})`, entry.fileName, 'must be readable')
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * Reads the audio history files of an export zip one at a time (a 10-year export is many 12 MB files), handing each
+ * parsed file to `onFile`. Video history, the PDF and any other file are listed as ignored.
+ */
+export async function readExportZip (file: string, onFile: (name: string, data: unknown) => void): Promise<{ files: string[], ignored: string[] }> {
+  const zip = await openZip(file)
+  const files: string[] = []
+  const ignored: string[] = []
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('error', (err: Error) => reject(err instanceof AppError ? err : new AppError('INVALID_EXPORT', `the zip archive is damaged (${err.message})`, { details: [{ field: 'body', problem: 'must be an intact zip archive' }] })))
+      zip.on('end', () => resolve())
+      zip.on('entry', (entry: yauzl.Entry) => {
+        const name = entry.fileName
+        if (name.endsWith('/') || !audioFilePattern.test(name)) {
+          if (!name.endsWith('/')) ignored.push(name)
+          zip.readEntry()
+          return
+        }
+        readEntry(zip, entry).then((text) => {
+          onFile(name, parseJson(name, text))
+          files.push(name)
+          zip.readEntry()
+        }).catch(reject)
+      })
+      zip.readEntry()
+    })
+  } finally {
+    zip.close()
+  }
+  if (files.length === 0) {
+    throw new AppError('INVALID_EXPORT', `the zip holds no Streaming_History_Audio_*.json file${ignored.length > 0 ? ` (it holds ${ignored.slice(0, 10).join(', ')}${ignored.length > 10 ? ', …' : ''})` : ''}`, {
+      details: [{ field: 'body', problem: 'must be a Spotify extended streaming history export' }],
+    })
+  }
+  return { files, ignored }
+}

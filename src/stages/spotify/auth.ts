@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto'
+import type Bottleneck from 'bottleneck'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Config } from '../../config.ts'
+import { AppError, notConfigured } from '../../errors.ts'
+import { createHttpClient, describeBody, stripSuffix, userAgent, type HttpResponse } from '../../http/client.ts'
+import type { StateStore } from '../../lake/state-store.ts'
+import type { Secrets } from '../../secrets.ts'
+import { RateLimited } from '../../http/rate-limited.ts'
+
+export interface SpotifyAuth {
+  /** Client-credentials token for catalog calls, cached until shortly before it expires. */
+  appToken (): Promise<string>
+  /** User token from the refresh-token flow, for /me endpoints. */
+  userToken (): Promise<string>
+  invalidate (kind: 'app' | 'user'): void
+  requireApp (): void
+  requireUser (): void
+}
+
+interface CachedToken {
+  value: string
+  expiresAt: number
+}
+
+interface StoredRefreshToken {
+  refreshToken: string
+  rotatedAt: string
+  /** Fingerprint of SPOTIFY_REFRESH_TOKEN when the rotated token was stored: a new env value wins over it. */
+  envFingerprint: string
+}
+
+const stateName = 'spotify-refresh-token'
+const expiryMarginMs = 60_000
+
+const fingerprint = (value: string | undefined): string => createHash('sha256').update(value ?? '').digest('hex').slice(0, 16)
+
+export const refreshTokenHelp = 'Get a new one: open https://accounts.spotify.com/authorize?response_type=code&scope=user-read-recently-played' +
+  '&client_id=<SPOTIFY_CLIENT_ID>&redirect_uri=http://127.0.0.1:8888/callback, exchange the code with ' +
+  'grant_type=authorization_code at /api/token, put the refresh_token in SPOTIFY_REFRESH_TOKEN and restart tracklake ' +
+  '(README: "Spotify refresh token").'
+
+export function createSpotifyAuth (deps: {
+  config: Config
+  state: StateStore
+  secrets: Secrets
+  upstream: { timeoutMs: number, retries: number, retryBaseMs: number }
+  limiter: Bottleneck
+  log: FastifyBaseLogger
+}): SpotifyAuth {
+  const { config, state, secrets, log } = deps
+  const { clientId, clientSecret } = config.spotify
+  const http = createHttpClient({
+    name: 'Spotify accounts',
+    baseUrl: stripSuffix(stripSuffix(config.spotify.accountsUrl, '/api/token'), '/api'),
+    userAgent: userAgent(),
+    ...deps.upstream,
+    limiter: deps.limiter,
+  })
+  const cache: Partial<Record<'app' | 'user', CachedToken>> = {}
+  const inflight: Partial<Record<'app' | 'user', Promise<string>>> = {}
+
+  function requireApp (): void {
+    const missing = [!clientId && 'SPOTIFY_CLIENT_ID', !clientSecret && 'SPOTIFY_CLIENT_SECRET'].filter((v): v is string => Boolean(v))
+    if (missing.length > 0) throw notConfigured('Spotify', missing)
+  }
+
+  function requireUser (): void {
+    const missing = [!clientId && 'SPOTIFY_CLIENT_ID', !clientSecret && 'SPOTIFY_CLIENT_SECRET', !config.spotify.refreshToken && 'SPOTIFY_REFRESH_TOKEN']
+      .filter((v): v is string => Boolean(v))
+    if (missing.length > 0) throw notConfigured('Spotify listening history', missing)
+  }
+
+  async function currentRefreshToken (): Promise<string> {
+    const stored = await state.read<StoredRefreshToken>(stateName)
+    if (stored && stored.envFingerprint === fingerprint(config.spotify.refreshToken)) {
+      secrets.add(stored.refreshToken)
+      return stored.refreshToken
+    }
+    return config.spotify.refreshToken!
+  }
+
+  async function tokenRequest (form: Record<string, string>): Promise<HttpResponse> {
+    const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64')
+    return http.request({ method: 'POST', url: '/api/token', form, headers: { authorization: `Basic ${basic}` } })
+  }
+
+  function failure (response: HttpResponse, grant: 'client_credentials' | 'refresh_token'): Error {
+    const body = response.json as { error?: unknown, error_description?: unknown } | undefined
+    const error = typeof body?.error === 'string' ? body.error : undefined
+    if (response.status === 429) return new RateLimited('Spotify', response.retryAfterSeconds ?? 60, 'rate_limit')
+    if (error === 'invalid_grant' && grant === 'refresh_token') {
+      return new AppError('UPSTREAM_AUTH_FAILED', `Spotify refused the refresh token (invalid_grant: ${String(body?.error_description ?? 'revoked or expired')}). ` +
+        `Refresh tokens expire after about 6 months or when access is revoked. ${refreshTokenHelp}`)
+    }
+    if (error === 'invalid_client' || response.status === 401 || response.status === 400) {
+      return new AppError('UPSTREAM_AUTH_FAILED', `Spotify refused the app credentials (${describeBody(response)}); check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET`)
+    }
+    return new AppError('UPSTREAM_FAILED', `Spotify token endpoint answered ${response.status} (${describeBody(response)})`)
+  }
+
+  function accept (kind: 'app' | 'user', response: HttpResponse): string {
+    const body = response.json as { access_token?: unknown, expires_in?: unknown } | undefined
+    if (typeof body?.access_token !== 'string' || body.access_token.length === 0) {
+      throw new AppError('UPSTREAM_FAILED', `Spotify token endpoint answered ${response.status} without an access_token (${describeBody(response)})`)
+    }
+    secrets.add(body.access_token)
+    const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in * 1000 : 3_600_000
+    cache[kind] = { value: body.access_token, expiresAt: Date.now() + lifetime - Math.min(expiryMarginMs, lifetime / 2) }
+    return body.access_token
+  }
+
+  async function fetchApp (): Promise<string> {
+    const response = await tokenRequest({ grant_type: 'client_credentials' })
+    if (response.status !== 200) throw failure(response, 'client_credentials')
+    return accept('app', response)
+  }
+
+  async function fetchUser (): Promise<string> {
+    const refreshToken = await currentRefreshToken()
+    const response = await tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken })
+    if (response.status !== 200) throw failure(response, 'refresh_token')
+    const token = accept('user', response)
+    const rotated = (response.json as { refresh_token?: unknown }).refresh_token
+    if (typeof rotated === 'string' && rotated.length > 0 && rotated !== refreshToken) {
+      secrets.add(rotated)
+      await state.write(stateName, {
+        refreshToken: rotated,
+        rotatedAt: new Date().toISOString(),
+        envFingerprint: fingerprint(config.spotify.refreshToken),
+      } satisfies StoredRefreshToken, { secret: true })
+      log.info({ upstream: 'spotify' }, 'Spotify rotated the refresh token; the new one is kept in state/ and used from now on')
+    }
+    return token
+  }
+
+  function get (kind: 'app' | 'user', fetch: () => Promise<string>): Promise<string> {
+    const cached = cache[kind]
+    if (cached && cached.expiresAt > Date.now()) return Promise.resolve(cached.value)
+    // Concurrent callers share one token request.
+    inflight[kind] ??= fetch().finally(() => { delete inflight[kind] })
+    return inflight[kind]
+  }
+
+  return {
+    appToken () {
+      requireApp()
+      return get('app', fetchApp)
+    },
+    userToken () {
+      requireUser()
+      return get('user', fetchUser)
+    },
+    invalidate (kind) {
+      delete cache[kind]
+    },
+    requireApp,
+    requireUser,
+  }
+}

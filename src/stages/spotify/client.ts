@@ -1,0 +1,176 @@
+import type Bottleneck from 'bottleneck'
+import type { FastifyBaseLogger } from 'fastify'
+import type { BatchEndpointMode, Config } from '../../config.ts'
+import { AppError } from '../../errors.ts'
+import { createHttpClient, describeBody, stripSuffix, userAgent, type HttpResponse } from '../../http/client.ts'
+import { RateLimited } from '../../http/rate-limited.ts'
+import type { SpotifyAuth } from './auth.ts'
+
+/** Retry-After values up to this are waited out inside the request; longer ones end the batch as rate_limited. */
+export const maxWaitSeconds = 30
+const maxShortWaits = 3
+
+export type CatalogKind = 'tracks' | 'artists' | 'albums'
+
+/** `?ids=` chunk sizes Spotify allowed before Development Mode lost the batch endpoints. */
+export const batchSizes: Record<CatalogKind, number> = { tracks: 50, artists: 50, albums: 20 }
+
+export interface LookupMiss {
+  id: string
+  httpStatus: number
+  reason: string
+}
+
+export interface LookupResult {
+  found: Array<{ id: string, body: Record<string, unknown>, url: string }>
+  missing: LookupMiss[]
+  /** Set when the upstream stopped us: the ids not looked up stay pending. */
+  rateLimited?: RateLimited
+  /** Set when the upstream failed after retries; what was found before is still returned. */
+  error?: AppError
+  calls: number
+}
+
+export interface SpotifyClient {
+  /** Throws a 503 naming the missing variables when catalog calls cannot be made. */
+  requireApp (): void
+  get (path: string, options?: { user?: boolean, searchParams?: Record<string, string | number> }): Promise<HttpResponse>
+  lookup (kind: CatalogKind, ids: readonly string[]): Promise<LookupResult>
+  /** Whether `?ids=` is used for a kind right now (auto mode learns it from the first 403/404). */
+  usesBatch (kind: CatalogKind): boolean
+}
+
+export function createSpotifyClient (deps: {
+  config: Config
+  auth: SpotifyAuth
+  upstream: { timeoutMs: number, retries: number, retryBaseMs: number }
+  limiter: Bottleneck
+  log: FastifyBaseLogger
+  sleep: (ms: number) => Promise<void>
+  now: () => Date
+}): SpotifyClient {
+  const { auth, log, sleep, now } = deps
+  const mode: BatchEndpointMode = deps.config.spotify.batchEndpoints
+  const http = createHttpClient({
+    name: 'Spotify',
+    baseUrl: stripSuffix(deps.config.spotify.apiUrl, '/v1'),
+    userAgent: userAgent(),
+    ...deps.upstream,
+    limiter: deps.limiter,
+  })
+  const batchUnavailable = new Set<CatalogKind>()
+  let blockedUntil = 0
+
+  function checkBlocked (): void {
+    const remaining = Math.ceil((blockedUntil - now().getTime()) / 1000)
+    if (remaining > 0) throw new RateLimited('Spotify', remaining, 'quota')
+  }
+
+  async function get (path: string, options: { user?: boolean, searchParams?: Record<string, string | number> } = {}): Promise<HttpResponse> {
+    const kind = options.user ? 'user' : 'app'
+    let refreshed = false
+    let shortWaits = 0
+    for (;;) {
+      checkBlocked()
+      const token = kind === 'user' ? await auth.userToken() : await auth.appToken()
+      const response = await http.request({ url: path, searchParams: options.searchParams, headers: { authorization: `Bearer ${token}` } })
+      if (response.status === 401) {
+        // An access token can be revoked before its expiry: fetch a new one once, then give up.
+        if (refreshed) {
+          throw new AppError('UPSTREAM_AUTH_FAILED', `Spotify answered 401 to a fresh token (${describeBody(response)}); check the app credentials`)
+        }
+        auth.invalidate(kind)
+        refreshed = true
+        continue
+      }
+      if (response.status === 429) {
+        const reason = (response.json as { error?: { reason?: string } } | undefined)?.error?.reason
+        const quota = reason === 'QUOTA_EXCEEDED'
+        const retryAfter = response.retryAfterSeconds ?? (quota ? 3600 : 5)
+        if (quota || retryAfter > maxWaitSeconds || shortWaits >= maxShortWaits) {
+          blockedUntil = Math.max(blockedUntil, now().getTime() + retryAfter * 1000)
+          log.warn({ upstream: 'spotify', retryAfter, quota }, 'Spotify asked us to stop; remaining work stays pending')
+          throw new RateLimited('Spotify', retryAfter, quota ? 'quota' : 'rate_limit')
+        }
+        shortWaits++
+        log.info({ upstream: 'spotify', retryAfter }, 'Spotify rate limit: waiting before retrying')
+        await sleep(Math.max(retryAfter, 1) * 1000)
+        continue
+      }
+      return response
+    }
+  }
+
+  function serverError (response: HttpResponse, what: string): AppError {
+    return new AppError('UPSTREAM_FAILED', `Spotify answered ${response.status} to ${what} (${describeBody(response)}) after retries; nothing was recorded as missing`)
+  }
+
+  function asEntity (value: unknown, id: string): Record<string, unknown> | undefined {
+    return value && typeof value === 'object' && (value as { id?: unknown }).id === id ? value as Record<string, unknown> : undefined
+  }
+
+  async function lookupOne (kind: CatalogKind, id: string, result: LookupResult): Promise<void> {
+    result.calls++
+    const response = await get(`/v1/${kind}/${id}`)
+    if (response.status === 200) {
+      const body = asEntity(response.json, id)
+      // A 200 we cannot read (truncated, wrong object) is the upstream misbehaving, not a missing entity.
+      if (!body) throw new AppError('UPSTREAM_FAILED', `Spotify answered 200 to GET /v1/${kind}/${id} with an unreadable body (${describeBody(response)})`)
+      result.found.push({ id, body, url: response.url })
+    } else if (response.status === 404 || response.status === 400) {
+      result.missing.push({ id, httpStatus: response.status, reason: response.status === 404 ? 'not found on Spotify' : `Spotify rejected the id (${describeBody(response)})` })
+    } else {
+      throw serverError(response, `GET /v1/${kind}/${id}`)
+    }
+  }
+
+  /** One `?ids=` call; false when the endpoint is not available to this app (Development Mode since March 2026). */
+  async function lookupChunk (kind: CatalogKind, ids: readonly string[], result: LookupResult): Promise<boolean> {
+    result.calls++
+    const response = await get(`/v1/${kind}`, { searchParams: { ids: ids.join(',') } })
+    if (response.status === 403 || response.status === 404) {
+      if (mode === 'on') {
+        throw new AppError('UPSTREAM_FAILED', `Spotify refused GET /v1/${kind}?ids= (${response.status}): this app has no batch endpoints; set SPOTIFY_BATCH_ENDPOINTS=auto or off`)
+      }
+      return false
+    }
+    if (response.status !== 200) throw serverError(response, `GET /v1/${kind}?ids=`)
+    const list = (response.json as Record<string, unknown> | undefined)?.[kind]
+    if (!Array.isArray(list)) throw new AppError('UPSTREAM_FAILED', `Spotify answered GET /v1/${kind}?ids= without a ${kind} list (${describeBody(response)})`)
+    for (const id of ids) {
+      const body = list.map((item) => asEntity(item, id)).find(Boolean)
+      if (body) result.found.push({ id, body, url: response.url })
+      else result.missing.push({ id, httpStatus: 404, reason: 'not found on Spotify (null in the batch answer)' })
+    }
+    return true
+  }
+
+  const usesBatch = (kind: CatalogKind): boolean => mode !== 'off' && !batchUnavailable.has(kind)
+
+  async function lookup (kind: CatalogKind, ids: readonly string[]): Promise<LookupResult> {
+    const result: LookupResult = { found: [], missing: [], calls: 0 }
+    let index = 0
+    try {
+      while (index < ids.length) {
+        if (usesBatch(kind)) {
+          const chunk = ids.slice(index, index + batchSizes[kind])
+          if (await lookupChunk(kind, chunk, result)) {
+            index += chunk.length
+            continue
+          }
+          batchUnavailable.add(kind)
+          log.info({ upstream: 'spotify', kind }, 'Spotify batch endpoint unavailable to this app; using one call per id from now on')
+        }
+        await lookupOne(kind, ids[index]!, result)
+        index++
+      }
+    } catch (err) {
+      if (err instanceof RateLimited) result.rateLimited = err
+      else if (err instanceof AppError) result.error = err
+      else throw err
+    }
+    return result
+  }
+
+  return { requireApp: () => auth.requireApp(), get, lookup, usesBatch }
+}

@@ -1,0 +1,8 @@
+import pino from 'pino'
+import { createLake, type Lake, type LakeHooks } from '../../src/lake/lake.ts'
+
+export const silentLog = pino({ level: 'silent' })
+
+export function openLake (dataDir: string, hooks?: LakeHooks): Promise<Lake> {
+  return createLake({ dataDir, log: silentLog, hooks })
+}
