@@ -31,6 +31,11 @@ export async function registerOpenApi (app: FastifyInstance, version: string): P
         },
       },
     },
+    // /v1 routes need the bearer token when TRACKLAKE_API_TOKEN is set; say so in the document.
+    transform: ({ schema, url }) => ({
+      schema: url.startsWith('/v1') ? { ...schema, security: [{ bearerAuth: [] }] } as typeof schema : schema,
+      url,
+    }),
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
     },

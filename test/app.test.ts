@@ -1,0 +1,116 @@
+import request from 'supertest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestApp, type TestApp } from './helpers/build-app.ts'
+
+describe('app', () => {
+  let t: TestApp
+
+  beforeAll(async () => { t = await buildTestApp() })
+  afterAll(async () => { await t.close() })
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const res = await request(t.app.server).get('/v1/nothing-here')
+    expect(res.status).toBe(404)
+    expect(res.body).toMatchObject({ statusCode: 404, code: 'ROUTE_NOT_FOUND' })
+    expect(res.body.message).toContain('/v1/nothing-here')
+  })
+
+  it('answers a bad body with 400 naming the field', async () => {
+    const res = await request(t.app.server).post('/v1/spotify/artists/fetch').send({ offset: -1 })
+    expect(res.status).toBe(400)
+    expect(res.body.code).toBe('VALIDATION_FAILED')
+    expect(res.body.details[0].field).toMatch(/^body\.(planId|offset)$/)
+    expect(res.body.message).toContain(res.body.details[0].field)
+  })
+
+  it('names nested fields with their index', async () => {
+    const res = await request(t.app.server).post('/v1/spotify/artists/write').send({ records: [{ artist_id: 'short', artist_name: 'X' }] })
+    expect(res.status).toBe(400)
+    expect(res.body.details[0]).toEqual({ field: 'body.records[0].artist_id', problem: expect.stringContaining('pattern') })
+  })
+
+  it('answers malformed JSON with 400', async () => {
+    const res = await request(t.app.server).post('/v1/spotify/artists/plan').set('content-type', 'application/json').send('{"limit": ')
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'body' }] })
+    expect(res.body.message).toMatch(/not valid JSON/)
+  })
+
+  it('answers a bad query string with 400 naming the parameter', async () => {
+    const res = await request(t.app.server).get('/v1/tables/tracks_played?limit=abc')
+    expect(res.status).toBe(400)
+    expect(res.body.details[0].field).toBe('query.limit')
+    const capped = await request(t.app.server).get('/v1/tables/tracks_played?limit=5000')
+    expect(capped.status).toBe(400)
+    expect(capped.body.message).toContain('query.limit')
+  })
+
+  it('is alive and ready', async () => {
+    expect((await request(t.app.server).get('/health')).body.status).toBe('ok')
+    const ready = await request(t.app.server).get('/ready')
+    expect(ready.status).toBe(200)
+    expect(ready.body.checks).toEqual({ lakeWritable: { ok: true }, duckdb: { ok: true } })
+  })
+
+  it('lists the lake tables and reads one, 404 for an unknown one', async () => {
+    const list = await request(t.app.server).get('/v1/tables')
+    expect(list.body.tables.map((x: { name: string }) => x.name)).toContain('tracks_played')
+    expect(list.body.tables[0]).toMatchObject({ rowCount: 0, bytes: expect.any(Number), lastWriteAt: expect.any(String) })
+    const rows = await request(t.app.server).get('/v1/tables/spotify_artists?limit=10&offset=0')
+    expect(rows.body).toEqual({ table: 'spotify_artists', total: 0, limit: 10, offset: 0, rows: [] })
+    const missing = await request(t.app.server).get('/v1/tables/secrets')
+    expect(missing.status).toBe(404)
+    expect(missing.body.code).toBe('TABLE_NOT_FOUND')
+  })
+
+  it('answers 503 naming the variables for a step that is not configured, and records the run', async () => {
+    const res = await request(t.app.server).post('/v1/spotify/albums/plan').send({})
+    expect(res.status).toBe(503)
+    expect(res.body.message).toContain('SPOTIFY_CLIENT_ID')
+    const runs = await request(t.app.server).get('/v1/runs?limit=5')
+    expect(runs.body.runs[0]).toMatchObject({ step: 'spotify.albums.plan', status: 'error', httpStatus: 503, error: expect.stringContaining('SPOTIFY_CLIENT_ID') })
+  })
+
+  it('answers 404 for an unknown plan', async () => {
+    const res = await request(t.app.server).get('/v1/plans/spotify-artists-nope')
+    expect(res.status).toBe(404)
+    expect(res.body.code).toBe('PLAN_NOT_FOUND')
+  })
+
+  it('serves Swagger UI at /docs', async () => {
+    const res = await request(t.app.server).get('/docs').redirects(2)
+    expect(res.status).toBe(200)
+    expect(res.text.toLowerCase()).toContain('swagger')
+  })
+})
+
+describe('bearer token', () => {
+  let t: TestApp
+  const token = 'a-long-enough-test-token'
+
+  beforeAll(async () => { t = await buildTestApp({ TRACKLAKE_API_TOKEN: token }) })
+  afterAll(async () => { await t.close() })
+
+  it('needs the token on /v1 routes', async () => {
+    const missing = await request(t.app.server).get('/v1/tables')
+    expect(missing.status).toBe(401)
+    expect(missing.headers['www-authenticate']).toContain('Bearer')
+    expect(missing.body).toMatchObject({ code: 'UNAUTHORIZED', details: [{ field: 'headers.authorization', problem: 'is missing' }] })
+    const wrong = await request(t.app.server).get('/v1/tables').set('authorization', 'Bearer wrong-token')
+    expect(wrong.status).toBe(401)
+    expect(JSON.stringify(wrong.body)).not.toContain(token)
+    const right = await request(t.app.server).get('/v1/tables').set('authorization', `Bearer ${token}`)
+    expect(right.status).toBe(200)
+  })
+
+  it('keeps /health, /ready and /docs open', async () => {
+    expect((await request(t.app.server).get('/health')).status).toBe(200)
+    expect((await request(t.app.server).get('/ready')).status).toBe(200)
+    expect((await request(t.app.server).get('/docs/json')).status).toBe(200)
+  })
+
+  it('checks the token before validating the body', async () => {
+    const res = await request(t.app.server).post('/v1/spotify/artists/fetch').send({})
+    expect(res.status).toBe(401)
+  })
+})

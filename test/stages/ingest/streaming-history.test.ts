@@ -1,0 +1,135 @@
+import request from 'supertest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { spotifyFixtures } from '../../fakes/fake-spotify.ts'
+import { buildTestApp, type TestApp } from '../../helpers/build-app.ts'
+import { exportEntry, exportZip, podcastEntry } from '../../helpers/export.ts'
+
+const folder = 'Spotify Extended Streaming History'
+
+describe('POST /v1/ingest/streaming-history', () => {
+  let t: TestApp
+
+  beforeEach(async () => { t = await buildTestApp() })
+  afterEach(async () => { await t.close() })
+
+  const importJson = (entries: unknown, file = 'Streaming_History_Audio_2023.json') =>
+    request(t.app.server).post(`/v1/ingest/streaming-history?file=${encodeURIComponent(file)}`).set('content-type', 'application/json').send(JSON.stringify(entries))
+  const importZip = (zip: Buffer) =>
+    request(t.app.server).post('/v1/ingest/streaming-history').set('content-type', 'application/zip').send(zip)
+  const plays = async () => (await request(t.app.server).get('/v1/tables/tracks_played?limit=1000')).body.rows as Array<Record<string, unknown>>
+
+  it('imports the real sample: played_at = ts − ms_played, short plays flagged, twice adds nothing', async () => {
+    const res = await importJson(spotifyFixtures.extendedHistory)
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({ files: 1, rows: 6, inserted: 6, duplicates: 0, skipped: 0 })
+    const rows = await plays()
+    const first = rows.find((r) => r.ended_at === '2023-02-25T11:20:37.000Z')!
+    expect(first).toMatchObject({
+      played_at: new Date(Date.parse('2023-02-25T11:20:37Z') - 61839).toISOString(),
+      track_id: '6potEImiklXkwD9qFzpu15',
+      track_uri: 'spotify:track:6potEImiklXkwD9qFzpu15',
+      track_name: 'Forever',
+      artist_name: 'Labrinth',
+      artist_id: null,
+      ms_played: 61839,
+      counts_as_play: true,
+      skipped: true,
+      reason_end: 'endplay',
+      platform: 'android',
+      source: 'spotify-export',
+    })
+    expect(JSON.stringify(rows)).not.toContain('x.x.x.x')
+    const short = rows.find((r) => r.ms_played === 29193)!
+    expect(short.counts_as_play).toBe(false)
+    expect(res.body.shortPlays).toBe(rows.filter((r) => r.counts_as_play === false).length)
+
+    const again = await importJson(spotifyFixtures.extendedHistory)
+    expect(again.body).toMatchObject({ rows: 6, inserted: 0, duplicates: 6 })
+    expect(await plays()).toHaveLength(6)
+  })
+
+  it('counts and skips podcast and audiobook entries', async () => {
+    const res = await importJson([
+      exportEntry({ ts: '2024-01-01T10:00:00Z' }),
+      podcastEntry('2024-01-01T11:00:00Z'),
+      exportEntry({ ts: '2024-01-01T12:00:00Z', master_metadata_track_name: null, master_metadata_album_artist_name: null, spotify_track_uri: null, audiobook_title: 'A Book', audiobook_uri: 'spotify:audiobook:1' }),
+    ])
+    expect(res.body).toMatchObject({ rows: 1, inserted: 1, skipped: 2, skippedBy: { episodes: 1, audiobooks: 1, noTrack: 0 } })
+  })
+
+  it('imports a whole export zip, file by file, ignoring video history and the PDF', async () => {
+    const year = (y: number, n: number) => Array.from({ length: n }, (_, i) => exportEntry({
+      ts: new Date(Date.UTC(y, 0, 1) + i * 600_000).toISOString().replace('.000', ''),
+      ms_played: 180_000,
+      spotify_track_uri: `spotify:track:${String(i % 7).repeat(22)}`,
+      master_metadata_track_name: `Song ${i % 7}`,
+    }))
+    const zip = await exportZip({
+      [`${folder}/Streaming_History_Audio_2021.json`]: year(2021, 40),
+      [`${folder}/Streaming_History_Audio_2022-2023_1.json`]: year(2022, 25),
+      [`${folder}/Streaming_History_Video_2022.json`]: [{ ts: '2022-01-01T00:00:00Z' }],
+      [`${folder}/ReadMeFirst_ExtendedStreamingHistory.pdf`]: Buffer.from('%PDF-1.4'),
+    })
+    const res = await importZip(zip)
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({ files: 2, rows: 65, inserted: 65, duplicates: 0 })
+    expect(res.body.ignoredFiles).toEqual([`${folder}/Streaming_History_Video_2022.json`, `${folder}/ReadMeFirst_ExtendedStreamingHistory.pdf`])
+    expect(res.body.fileReports.map((f: { rows: number }) => f.rows)).toEqual([40, 25])
+    expect((await importZip(zip)).body).toMatchObject({ inserted: 0, duplicates: 65 })
+  })
+
+  it('answers 400 naming the file and entry for an entry without ts, and writes nothing', async () => {
+    await importJson([exportEntry({ ts: '2024-01-01T10:00:00Z' })])
+    const entries = [exportEntry({ ts: '2024-02-01T10:00:00Z' }), exportEntry({ ts: '2024-02-01T11:00:00Z' })]
+    delete entries[1]!.ts
+    const res = await importJson(entries, 'Streaming_History_Audio_2024.json')
+    expect(res.status).toBe(400)
+    expect(res.body.code).toBe('INVALID_EXPORT')
+    expect(res.body.message).toContain('Streaming_History_Audio_2024.json')
+    expect(res.body.details).toEqual([{ field: 'Streaming_History_Audio_2024.json[1].ts', problem: expect.stringContaining('required') }])
+    expect(await plays()).toHaveLength(1)
+  })
+
+  it('answers 400 for a bad file inside a zip and writes nothing from the zip', async () => {
+    const zip = await exportZip({
+      [`${folder}/Streaming_History_Audio_2021.json`]: [exportEntry({ ts: '2021-05-01T10:00:00Z' })],
+      [`${folder}/Streaming_History_Audio_2022.json`]: [exportEntry({ ts: '2022-05-01T10:00:00Z' }), exportEntry({ ts: 'yesterday' })],
+    })
+    const res = await importZip(zip)
+    expect(res.status).toBe(400)
+    expect(res.body.details[0].field).toBe(`${folder}/Streaming_History_Audio_2022.json[1].ts`)
+    expect(await plays()).toHaveLength(0)
+  })
+
+  it('rejects what is not an export, with 400', async () => {
+    const notJson = await request(t.app.server).post('/v1/ingest/streaming-history').set('content-type', 'application/json').send('[{"ts": ')
+    expect(notJson.status).toBe(400)
+    const notArray = await importJson({ hello: 'world' }, 'mine.json')
+    expect(notArray.status).toBe(400)
+    expect(notArray.body.message).toContain('mine.json')
+    const otherShape = await importJson([{ name: 'x', plays: 3 }])
+    expect(otherShape.status).toBe(400)
+    expect(otherShape.body.message).toMatch(/not a Spotify extended streaming history/)
+    const badMs = await importJson([exportEntry({ ts: '2024-01-01T10:00:00Z', ms_played: 'lots' })])
+    expect(badMs.body.details[0].field).toBe('Streaming_History_Audio_2023.json[0].ms_played')
+    const onlyOthers = await importZip(await exportZip({ 'notes.txt': 'hello', 'Streaming_History_Video_2022.json': [] }))
+    expect(onlyOthers.status).toBe(400)
+    expect(onlyOthers.body.message).toContain('notes.txt')
+    const notZip = await importZip(Buffer.from('this is not a zip'))
+    expect(notZip.status).toBe(400)
+    const brokenJson = await importZip(await exportZip({ 'Streaming_History_Audio_2020.json': '[{"ts": "2020' }))
+    expect(brokenJson.status).toBe(400)
+    expect(brokenJson.body.message).toContain('Streaming_History_Audio_2020.json')
+    expect(await plays()).toHaveLength(0)
+  })
+
+  it('ignores unknown fields', async () => {
+    const res = await importJson([exportEntry({ ts: '2024-01-01T10:00:00Z', brand_new_field: { nested: true } })])
+    expect(res.body.inserted).toBe(1)
+  })
+
+  it('answers 415 for other content types', async () => {
+    const res = await request(t.app.server).post('/v1/ingest/streaming-history').set('content-type', 'text/csv').send('a,b')
+    expect(res.status).toBe(415)
+  })
+})
