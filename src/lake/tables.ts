@@ -28,7 +28,7 @@ export const tracksPlayed: TableDef = {
   key: ['play_id'],
   orderBy: ['played_at', 'play_id'],
   columns: [
-    col('play_id', 'VARCHAR', 'stable id of the play: hash of user, start time and track'),
+    col('play_id', 'VARCHAR', 'stable id of the play: hash of source, user, start time and track'),
     col('user_id', 'VARCHAR', 'TRACKLAKE_USER_ID at ingestion'),
     col('played_at', 'TIMESTAMPTZ', 'UTC start of the play (export: ts minus ms_played)'),
     col('ended_at', 'TIMESTAMPTZ', 'UTC end of the play when the source says (export ts)'),

@@ -51,10 +51,13 @@ export function spotifyTrackId (value: unknown): string | null {
 
 const normalise = (value: string | null): string => (value ?? '').normalize('NFKC').trim().toLowerCase()
 
-/** Stable id of a play: same user, start time (ms) and track give the same id, whatever the source. */
-export function playId (userId: string, playedAtMs: number, trackId: string | null, artistName: string | null, trackName: string | null): string {
+/**
+ * Stable id of a play within its source: the same source, user, start time (ms) and track always give the same id, so
+ * storing a play twice adds nothing. Plays from different sources are matched by time window instead (plays-store.ts).
+ */
+export function playId (source: PlaySource, userId: string, playedAtMs: number, trackId: string | null, artistName: string | null, trackName: string | null): string {
   const track = trackId ?? `name:${normalise(artistName)}\u0001${normalise(trackName)}`
-  return createHash('sha256').update(`${userId}\u0001${playedAtMs}\u0001${track}`).digest('hex').slice(0, 32)
+  return createHash('sha256').update(`${source}\u0001${userId}\u0001${playedAtMs}\u0001${track}`).digest('hex').slice(0, 32)
 }
 
 export const emptyPlay = (): Omit<PlayRow, 'play_id' | 'user_id' | 'played_at' | 'source' | 'ingested_at' | 'counts_as_play'> => ({

@@ -76,7 +76,7 @@ export function createIngestService (deps: {
       track,
       play: {
         ...emptyPlay(),
-        play_id: playId(userId, playedAtMs, track.track_id, track.artist_name, track.track_name),
+        play_id: playId('spotify-api', userId, playedAtMs, track.track_id, track.artist_name, track.track_name),
         user_id: userId,
         played_at: new Date(playedAtMs).toISOString(),
         track_id: track.track_id,
@@ -216,7 +216,7 @@ export function createIngestService (deps: {
     const playedAtMs = listenedAt * 1000
     return {
       ...emptyPlay(),
-      play_id: playId(userId, playedAtMs, trackId, artistName, trackName),
+      play_id: playId('listenbrainz', userId, playedAtMs, trackId, artistName, trackName),
       user_id: userId,
       played_at: new Date(playedAtMs).toISOString(),
       track_id: trackId,

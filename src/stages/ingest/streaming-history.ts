@@ -82,7 +82,7 @@ export function parseExportFile (
     report.rows++
     onRow({
       ...emptyPlay(),
-      play_id: playId(context.userId, playedAtMs, trackId, artistName, trackName),
+      play_id: playId('spotify-export', context.userId, playedAtMs, trackId, artistName, trackName),
       user_id: context.userId,
       played_at: new Date(playedAtMs).toISOString(),
       ended_at: new Date(endedAt).toISOString(),
