@@ -18,6 +18,7 @@ import { createStateStore } from './lake/state-store.ts'
 import { loggerOptions } from './logger.ts'
 import { registerOpenApi } from './openapi.ts'
 import { createSecrets } from './secrets.ts'
+import { validationOptions } from './validation.ts'
 import { ingestRoutes } from './stages/ingest/routes.ts'
 import { createIngestService } from './stages/ingest/service.ts'
 import { createSpotifyAuth } from './stages/spotify/auth.ts'
@@ -53,7 +54,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const app = Fastify({
     logger: loggerOptions(config.logLevel, secrets),
     requestIdHeader: 'x-request-id',
-    ajv: { customOptions: { removeAdditional: false } },
+    ...validationOptions(),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const lake = await createLake({ dataDir: config.dataDir, log: app.log, hooks: deps.lakeHooks })

@@ -49,7 +49,8 @@ export function makeArtist (id: string, name: string, genres: string[] = [], dev
 export function makeAlbum (id: string, name: string, artists: Array<{ id: string, name: string }>, devMode = false): Obj {
   const album: Obj = { ...structuredClone(spotifyFixtures.album), ...ref('album', id, name) }
   album.artists = artists.map((a) => ref('artist', a.id, a.name))
-  album.tracks = { href: null, items: [], limit: 50, next: null, offset: 0, previous: null, total: 0 }
+  album.tracks = { href: null, items: [], limit: 50, next: null, offset: 0, previous: null, total: 12 }
+  album.total_tracks = 12
   if (devMode) {
     delete album.label
     delete album.popularity

@@ -127,7 +127,8 @@ export function albumRecord (value: unknown, fetchedAt: string): AlbumRecord | u
     release_date: releaseDate,
     release_date_precision: str(album.release_date_precision),
     release_year: releaseYear(releaseDate),
-    total_tracks: int(album.total_tracks),
+    // Older album objects carry the count only as tracks.total.
+    total_tracks: int(album.total_tracks) ?? int(obj(album.tracks)?.total),
     label: str(album.label),
     popularity: int(album.popularity),
     image_url: largestImage(album.images),
