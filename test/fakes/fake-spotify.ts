@@ -79,7 +79,7 @@ export interface FakeSpotifyOptions {
   /** Whether GET /v1/{artists,albums,tracks}?ids= exist (false: Development Mode since March 2026). */
   batchEndpoints?: boolean
   batchRefusalStatus?: 403 | 404
-  /** Catalog calls left before 429 QUOTA_EXCEEDED. */
+  /** Calls left before 429 QUOTA_EXCEEDED (counts down; change it on `options` at any time). */
   quota?: number
   quotaRetryAfter?: number
 }
@@ -165,10 +165,10 @@ export async function createFakeSpotify (options: FakeSpotifyOptions = {}): Prom
     return undefined
   }
 
-  let quotaLeft = opts.quota
+  // options.quota is the number of calls left; a test may change it at any time.
   function spendQuota (): FakeResponse | undefined {
-    if (quotaLeft <= 0) return { ...error(429, 'Too many requests', { reason: 'QUOTA_EXCEEDED' }), headers: { 'retry-after': String(opts.quotaRetryAfter) } }
-    quotaLeft--
+    if (opts.quota <= 0) return { ...error(429, 'Too many requests', { reason: 'QUOTA_EXCEEDED' }), headers: { 'retry-after': String(opts.quotaRetryAfter) } }
+    opts.quota--
     return undefined
   }
 
@@ -219,21 +219,22 @@ export async function createFakeSpotify (options: FakeSpotifyOptions = {}): Prom
   return fake
 }
 
-/** A small catalog: `artists` artists, each with one album and `tracksPerArtist` tracks. */
-export function seedCatalog (fake: FakeSpotify, counts: { artists: number, tracksPerArtist?: number, devMode?: boolean }): { trackIds: string[], artistIds: string[], albumIds: string[] } {
+/** A small catalog: `artists` artists, each with one album and `tracksPerArtist` tracks; `prefix` makes another set. */
+export function seedCatalog (fake: FakeSpotify, counts: { artists: number, tracksPerArtist?: number, devMode?: boolean, prefix?: string }): { trackIds: string[], artistIds: string[], albumIds: string[] } {
+  const p = counts.prefix ?? ''
   const trackIds: string[] = []
   const artistIds: string[] = []
   const albumIds: string[] = []
   for (let a = 0; a < counts.artists; a++) {
-    const artist = { id: spotifyId(`artist-${a}`), name: `Artist ${a}` }
-    const album = { id: spotifyId(`album-${a}`), name: `Album ${a}` }
+    const artist = { id: spotifyId(`${p}artist-${a}`), name: `${p}Artist ${a}` }
+    const album = { id: spotifyId(`${p}album-${a}`), name: `${p}Album ${a}` }
     fake.artists.set(artist.id, makeArtist(artist.id, artist.name, [`genre ${a % 5}`, `style ${a % 3}`], counts.devMode))
     fake.albums.set(album.id, makeAlbum(album.id, album.name, [artist], counts.devMode))
     artistIds.push(artist.id)
     albumIds.push(album.id)
     for (let t = 0; t < (counts.tracksPerArtist ?? 1); t++) {
-      const id = spotifyId(`track-${a}-${t}`)
-      fake.tracks.set(id, makeTrack(id, `Song ${a}.${t}`, [artist], album, `QZTST${String(a).padStart(2, '0').slice(-2)}${String(t).padStart(5, '0')}`))
+      const id = spotifyId(`${p}track-${a}-${t}`)
+      fake.tracks.set(id, makeTrack(id, `${p}Song ${a}.${t}`, [artist], album, `QZTST${String(a).padStart(2, '0').slice(-2)}${String(t).padStart(5, '0')}`))
       trackIds.push(id)
     }
   }

@@ -1,0 +1,216 @@
+// npm run test:e2e — real n8n runs the workflows in n8n-workflows/ against the real service on a temporary lake,
+// with fake upstreams on 127.0.0.1. Add a stage by adding a phase below: execute its workflow, then check the lake.
+import assert from 'node:assert/strict'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { createFakeListenBrainz, type FakeListenBrainz } from '../test/fakes/fake-listenbrainz.ts'
+import { createFakeSpotify, seedCatalog, type FakeSpotify } from '../test/fakes/fake-spotify.ts'
+import { exportEntry, podcastEntry } from '../test/helpers/export.ts'
+import { createN8n, ensureN8n, type N8n } from './e2e/n8n.ts'
+import { startService, type Service } from './e2e/service.ts'
+import { allWorkflows } from './workflows/definitions.ts'
+
+type Row = Record<string, any>
+
+interface Context {
+  service: Service
+  n8n: N8n
+  spotify: FakeSpotify
+  listenbrainz: FakeListenBrainz
+  catalog: ReturnType<typeof seedCatalog>
+  /** Runs a workflow by name through the n8n CLI; answers the items of its last node. */
+  execute (name: string): Promise<Row[]>
+  table (name: string): Promise<Row[]>
+}
+
+const log = (line: string): void => { console.log(`[e2e] ${line}`) }
+const workflows = allWorkflows()
+const idOf = (name: string): string => {
+  const found = Object.values(workflows).find((w) => w.name === name)
+  if (!found) throw new Error(`no workflow named ${name}`)
+  return found.id
+}
+
+async function table (service: Service, name: string): Promise<Row[]> {
+  const rows: Row[] = []
+  for (let offset = 0; ; offset += 1000) {
+    const page = await service.call('GET', `/v1/tables/${name}?limit=1000&offset=${offset}`)
+    assert.equal(page.status, 200, `GET /v1/tables/${name} answered ${page.status}`)
+    rows.push(...page.body.rows)
+    if (page.body.rows.length < 1000) return rows
+  }
+}
+
+const snapshot = async (ctx: Context, names: string[]): Promise<string> =>
+  JSON.stringify(await Promise.all(names.map(async (n) => (await ctx.table(n)).map((r) => JSON.stringify(r)).sort())))
+
+/** The fake world: a catalog with a few ids Spotify does not know, plays to poll, an export and ListenBrainz listens. */
+function seedUpstreams (spotify: FakeSpotify, listenbrainz: FakeListenBrainz) {
+  const catalog = seedCatalog(spotify, { artists: 40, tracksPerArtist: 2, devMode: true })
+  const tracks = [...spotify.tracks.values()]
+  // Track 79 vanished from Spotify: its imported plays can never be resolved. Artist 3 and album 5 vanished too.
+  spotify.tracks.delete(catalog.trackIds[79]!)
+  spotify.artists.delete(catalog.artistIds[3]!)
+  spotify.albums.delete(catalog.albumIds[5]!)
+  const start = Date.parse('2026-11-01T08:00:00Z')
+  for (let i = 0; i < 30; i++) spotify.plays.push({ played_at: new Date(start + i * 240_000).toISOString(), track: tracks[i]!, context: null })
+  const exported = tracks.slice(20).map((track, i) => exportEntry({
+    ts: new Date(Date.parse('2025-06-01T00:00:00Z') + i * 600_000).toISOString().replace('.000', ''),
+    ms_played: 150_000 + i,
+    spotify_track_uri: track.uri,
+    master_metadata_track_name: track.name,
+    master_metadata_album_artist_name: track.artists[0].name,
+    master_metadata_album_album_name: track.album.name,
+  }))
+  exported.push(podcastEntry('2025-06-02T00:00:00Z'))
+  for (let i = 0; i < 5; i++) {
+    listenbrainz.listens.push({
+      listened_at: Math.floor(Date.parse('2026-11-02T10:00:00Z') / 1000) + i * 300,
+      track_metadata: { artist_name: 'Local Band', track_name: `Demo ${i}`, release_name: 'Tapes', additional_info: { submission_client: 'navidrome' } },
+    })
+  }
+  return { catalog, exported }
+}
+
+const phases: Array<{ name: string, run: (ctx: Context) => Promise<void> }> = [
+  {
+    name: 'Track Ingestion polls Spotify and ListenBrainz',
+    async run (ctx) {
+      await ctx.execute('Track Ingestion')
+      const plays = await ctx.table('tracks_played')
+      assert.equal(plays.filter((p) => p.source === 'spotify-api').length, 30, 'polled plays')
+      assert.equal(plays.filter((p) => p.source === 'listenbrainz').length, 5, 'ListenBrainz plays')
+    },
+  },
+  {
+    name: 'Spotify Track Resolution resolves every imported track, or records why not',
+    async run (ctx) {
+      const [summary] = await ctx.execute('Spotify Track Resolution')
+      assert.equal(summary?.totals?.failed, 0, 'no failed batches')
+      const plays = await ctx.table('tracks_played')
+      const unresolved = plays.filter((p) => p.track_id && !p.artist_id)
+      const failures = await ctx.table('enrichment_failures')
+      const missing = failures.filter((f) => f.resource === 'tracks')
+      assert.deepEqual([...new Set(unresolved.map((p) => p.track_id))], [ctx.catalog.trackIds[79]], 'only the vanished track stays unresolved')
+      assert.deepEqual(missing.map((f) => [f.entity_id, f.http_status]), [[ctx.catalog.trackIds[79], 404]])
+      assert.match(missing[0]!.reason, /not found/)
+    },
+  },
+  {
+    name: 'Spotify Artist and Album Enrichment enrich each once or record a failure with its reason',
+    async run (ctx) {
+      const [artists] = await ctx.execute('Spotify Artist Enrichment')
+      const [albums] = await ctx.execute('Spotify Album Enrichment')
+      assert.ok(artists?.totals?.done >= 1 && albums?.totals?.done >= 1, 'the summaries report done batches')
+      const plays = await ctx.table('tracks_played')
+      const failures = await ctx.table('enrichment_failures')
+      for (const [resource, column, key] of [['artists', 'artist_ids', 'artist_id'], ['albums', 'album_id', 'album_id']] as const) {
+        const wanted = new Set(plays.flatMap((p) => (Array.isArray(p[column]) ? p[column] : [p[column]])).filter(Boolean))
+        const stored = new Set((await ctx.table(`spotify_${resource}`)).map((r) => r[key]))
+        const failed = new Set(failures.filter((f) => f.resource === resource).map((f) => f.entity_id))
+        for (const id of wanted) assert.ok(stored.has(id) !== failed.has(id), `${resource} ${id}: enriched or failed, exactly one`)
+        assert.equal(failed.size, 1, `one ${resource} failure`)
+        for (const id of wanted) assert.ok(ctx.spotify.server.count(`/v1/${resource}/${id}`) <= 1, `${resource} ${id} called at most once`)
+      }
+      assert.ok(failures.every((f) => typeof f.reason === 'string' && f.reason.length > 0), 'every failure has a reason')
+    },
+  },
+  {
+    name: 'A second run changes no row and calls Spotify for nothing (empty plans flow through)',
+    async run (ctx) {
+      const tables = ['tracks_played', 'spotify_tracks', 'spotify_artists', 'spotify_artist_genre', 'spotify_albums', 'enrichment_failures']
+      const before = await snapshot(ctx, tables)
+      const calls = ctx.spotify.catalogCalls()
+      for (const name of ['Spotify Track Resolution', 'Spotify Artist Enrichment', 'Spotify Album Enrichment']) {
+        const [summary] = await ctx.execute(name)
+        assert.equal(summary?.total, 0, `${name}: empty plan`)
+        assert.equal(summary?.totals?.batches, 0, `${name}: the summary comes through`)
+      }
+      assert.equal(ctx.spotify.catalogCalls(), calls, 'no Spotify catalog call')
+      assert.equal(await snapshot(ctx, tables), before, 'no row changed')
+    },
+  },
+  {
+    name: 'After a rate-limited batch the remaining batches are not sent',
+    async run (ctx) {
+      const fresh = seedCatalog(ctx.spotify, { artists: 30, devMode: true, prefix: 'new ' })
+      const tracks = fresh.trackIds.map((id) => ctx.spotify.tracks.get(id)!)
+      const start = Date.parse('2026-11-10T08:00:00Z')
+      tracks.forEach((track, i) => ctx.spotify.plays.push({ played_at: new Date(start + i * 240_000).toISOString(), track, context: null }))
+      await ctx.execute('Track Ingestion')
+      ctx.spotify.options.quota = 1
+      const [summary] = await ctx.execute('Spotify Album Enrichment')
+      assert.equal(summary?.totals?.rateLimited, 1, 'one rate-limited batch')
+      assert.equal(summary?.totals?.done, 0)
+      const runs = (await ctx.service.call('GET', '/v1/runs?step=spotify.albums.fetch&limit=100')).body.runs as Row[]
+      assert.equal(runs.filter((r) => r.planId === summary.planId).length, 1, 'only the first batch was fetched')
+      const failures = await ctx.table('enrichment_failures')
+      assert.equal(failures.filter((f) => f.resource === 'albums').length, 1, 'a rate limit is never recorded as a failure')
+    },
+  },
+]
+
+async function main (): Promise<void> {
+  await ensureN8n(log)
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tracklake-e2e-'))
+  const spotify = await createFakeSpotify()
+  const listenbrainz = await createFakeListenBrainz()
+  const { catalog, exported } = seedUpstreams(spotify, listenbrainz)
+  const token = 'e2e-bearer-token-0123456789'
+  const service = await startService({
+    TRACKLAKE_DATA_DIR: dataDir,
+    TRACKLAKE_API_TOKEN: token,
+    SPOTIFY_CLIENT_ID: spotify.options.clientId,
+    SPOTIFY_CLIENT_SECRET: spotify.options.clientSecret,
+    SPOTIFY_REFRESH_TOKEN: spotify.options.refreshToken,
+    SPOTIFY_API_URL: spotify.url,
+    SPOTIFY_ACCOUNTS_URL: spotify.url,
+    LISTENBRAINZ_URL: listenbrainz.url,
+    LISTENBRAINZ_USER: listenbrainz.user,
+  })
+  const n8n = await createN8n({ TRACKLAKE_URL: service.url, TRACKLAKE_API_TOKEN: token })
+  const ctx: Context = {
+    service,
+    n8n,
+    spotify,
+    listenbrainz,
+    catalog,
+    execute: async (name) => {
+      const started = Date.now()
+      const items = await n8n.execute(idOf(name)) as Row[]
+      log(`  ran ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      return items
+    },
+    table: (name) => table(service, name),
+  }
+  let failed = false
+  try {
+    const imported = await service.call('POST', '/v1/ingest/streaming-history?file=Streaming_History_Audio_2025.json', exported)
+    assert.equal(imported.status, 200, `export import answered ${imported.status}`)
+    log(`imported ${imported.body.rows} plays from an export`)
+    for (const [file, definition] of Object.entries(workflows)) {
+      await n8n.importWorkflow(path.join(import.meta.dirname, '..', 'n8n-workflows', file))
+      // n8n 2.x runs the published version of a sub-workflow: publish every workflow another one may call.
+      if (definition.nodes.some((n) => n.type === 'n8n-nodes-base.executeWorkflowTrigger')) await n8n.publish(definition.id)
+    }
+    log(`imported ${Object.keys(workflows).length} workflows`)
+    for (const phase of phases) {
+      log(phase.name)
+      await phase.run(ctx)
+    }
+    log('all phases passed')
+  } catch (err) {
+    failed = true
+    console.error(err)
+  } finally {
+    await service.stop()
+    await spotify.close()
+    await listenbrainz.close()
+    await n8n.cleanup()
+    await fs.rm(dataDir, { recursive: true, force: true })
+  }
+  process.exit(failed ? 1 : 0)
+}
+
+await main()

@@ -1,0 +1,75 @@
+import { ifNode, loopOverItems, manualTrigger, scheduleTrigger, splitOut, subWorkflowTrigger, tracklakeRequest, workflow, type Workflow } from './nodes.ts'
+
+/**
+ * A granular step as an n8n workflow: plan → (any work?) → Split Out → one batch at a time: fetch → write → stop
+ * after a rate-limited batch. Every path ends in the plan's summary, so an empty plan flows through to the end.
+ */
+export function granularWorkflow (options: { id: string, name: string, path: string, what: string }): Workflow {
+  const { id, name, path } = options
+  return workflow(id, name, [
+    subWorkflowTrigger([0, 0]),
+    manualTrigger([0, 200]),
+    tracklakeRequest('Plan', [240, 100], { method: 'POST', path: `${path}/plan`, body: '={{ JSON.stringify({}) }}' }),
+    ifNode('Any Work?', [480, 100], { left: '={{ $json.total }}', operator: { type: 'number', operation: 'gt' }, right: 0 }),
+    splitOut('One Item per Batch', [720, 0], 'batches'),
+    loopOverItems('Each Batch', [960, 0]),
+    tracklakeRequest('Fetch Batch', [1200, 100], {
+      method: 'POST',
+      path: `${path}/fetch`,
+      body: '={{ JSON.stringify({ planId: $json.planId, offset: $json.offset, limit: $json.limit }) }}',
+      // Short Retry-After waits happen inside the service: allow for a few of them.
+      timeoutMs: 600_000,
+      onError: 'continueErrorOutput',
+    }),
+    tracklakeRequest('Write Batch', [1440, 0], {
+      method: 'POST',
+      path: `${path}/write`,
+      body: '={{ JSON.stringify({ records: $json.records, failures: $json.failures }) }}',
+    }),
+    ifNode('Rate Limited?', [1680, 0], { left: "={{ $('Fetch Batch').item.json.status }}", operator: { type: 'string', operation: 'equals' }, right: 'rate_limited' }),
+    tracklakeRequest('Summary', [1920, 200], { method: 'GET', path: "/v1/plans/{{ $('Plan').first().json.planId }}" }),
+  ], [
+    ['When Executed by Another Workflow', 0, 'Plan'],
+    ['Run Manually', 0, 'Plan'],
+    ['Plan', 0, 'Any Work?'],
+    ['Any Work?', 0, 'One Item per Batch'],
+    ['Any Work?', 1, 'Summary'],
+    ['One Item per Batch', 0, 'Each Batch'],
+    ['Each Batch', 0, 'Summary'],
+    ['Each Batch', 1, 'Fetch Batch'],
+    ['Fetch Batch', 0, 'Write Batch'],
+    // A failed batch is marked failed in the plan; the loop goes on with the next one.
+    ['Fetch Batch', 1, 'Each Batch'],
+    ['Write Batch', 0, 'Rate Limited?'],
+    // The upstream asked us to wait: the remaining batches are not sent; the next run plans them again.
+    ['Rate Limited?', 0, 'Summary'],
+    ['Rate Limited?', 1, 'Each Batch'],
+  ], `${options.what}, in resumable batches: plan, then fetch and write one batch at a time. Ends with the plan's progress.`)
+}
+
+export function trackIngestionWorkflow (): Workflow {
+  const poll = (name: string, path: string, y: number) =>
+    tracklakeRequest(name, [360, y], { method: 'POST', path, body: '={{ JSON.stringify({}) }}', timeoutMs: 600_000, onError: 'continueRegularOutput' })
+  return workflow('tlTrackIngestion', 'Track Ingestion', [
+    scheduleTrigger('Every 30 Minutes', [0, 0], { field: 'minutes', minutesInterval: 30 }),
+    manualTrigger([0, 200]),
+    // A source that is not configured (503) or failing answers an error item; the other source still runs.
+    poll('Poll Spotify Recently Played', '/v1/ingest/recently-played', 0),
+    poll('Poll ListenBrainz', '/v1/ingest/listenbrainz', 200),
+  ], [
+    ['Every 30 Minutes', 0, 'Poll Spotify Recently Played'],
+    ['Every 30 Minutes', 0, 'Poll ListenBrainz'],
+    ['Run Manually', 0, 'Poll Spotify Recently Played'],
+    ['Run Manually', 0, 'Poll ListenBrainz'],
+  ], 'Every 30 minutes: new plays from Spotify recently-played and from ListenBrainz into tracks_played.')
+}
+
+/** Every workflow, keyed by its file name in n8n-workflows/. */
+export function allWorkflows (): Record<string, Workflow> {
+  return {
+    'track-ingestion.json': trackIngestionWorkflow(),
+    'spotify-track-resolution.json': granularWorkflow({ id: 'tlSpotifyTracks', name: 'Spotify Track Resolution', path: '/v1/spotify/tracks', what: 'Resolves imported plays to Spotify artist and album ids, ISRC and duration' }),
+    'spotify-artist-enrichment.json': granularWorkflow({ id: 'tlSpotifyArtists', name: 'Spotify Artist Enrichment', path: '/v1/spotify/artists', what: 'Enriches played artists from Spotify' }),
+    'spotify-album-enrichment.json': granularWorkflow({ id: 'tlSpotifyAlbums', name: 'Spotify Album Enrichment', path: '/v1/spotify/albums', what: 'Enriches played albums from Spotify' }),
+  }
+}

@@ -1,0 +1,51 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { allWorkflows } from '../scripts/workflows/definitions.ts'
+
+const dir = new URL('../n8n-workflows/', import.meta.url)
+const committed = Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => [f, JSON.parse(readFileSync(new URL(f, dir), 'utf8'))]))
+const openapi = JSON.parse(readFileSync(new URL('../openapi/openapi.json', import.meta.url), 'utf8'))
+
+/** `/v1/plans/{{ $('Plan').first().json.planId }}` → `/v1/plans/{planId}` style match against the OpenAPI paths. */
+function routeExists (method: string, url: string): boolean {
+  const path = url.replace(/^=\{\{ \$env\.TRACKLAKE_URL \}\}/, '').replace(/\{\{[^}]*\}\}/g, '{x}')
+  return Object.entries(openapi.paths as Record<string, Record<string, unknown>>).some(([template, methods]) =>
+    new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path) && method.toLowerCase() in methods)
+}
+
+describe('n8n-workflows/', () => {
+  it('matches scripts/workflows/definitions.ts (run npm run workflows after changing it)', () => {
+    expect(committed).toEqual(JSON.parse(JSON.stringify(allWorkflows())))
+  })
+
+  it('has the workflows of the design, with fixed unique ids of at most 21 characters', () => {
+    const names = Object.values(committed).map((w) => w.name)
+    expect(names).toEqual(expect.arrayContaining(['Track Ingestion', 'Spotify Track Resolution', 'Spotify Artist Enrichment', 'Spotify Album Enrichment']))
+    const ids = Object.values(committed).map((w) => w.id as string)
+    expect(new Set(ids).size).toBe(ids.length)
+    for (const id of ids) expect(id.length).toBeLessThanOrEqual(21)
+  })
+
+  it('calls only routes that exist, only through HTTP Request nodes', () => {
+    for (const workflow of Object.values(committed)) {
+      for (const node of workflow.nodes) {
+        expect(node.type, `${workflow.name}: ${node.name}`).not.toBe('n8n-nodes-base.code')
+        if (node.type !== 'n8n-nodes-base.httpRequest') continue
+        expect(routeExists(node.parameters.method, node.parameters.url), `${workflow.name}: ${node.name} → ${node.parameters.method} ${node.parameters.url}`).toBe(true)
+        expect(node.parameters.headerParameters.parameters[0].name).toBe('Authorization')
+      }
+    }
+  })
+
+  it('gives every workflow n8n may run by itself a Manual Trigger, and connects every node', () => {
+    for (const workflow of Object.values(committed)) {
+      const types = workflow.nodes.map((n: { type: string }) => n.type)
+      expect(types, workflow.name).toContain('n8n-nodes-base.manualTrigger')
+      const targets = new Set(Object.values(workflow.connections as Record<string, { main: Array<Array<{ node: string }>> }>)
+        .flatMap((c) => c.main.flat().map((l) => l.node)))
+      for (const node of workflow.nodes) {
+        if (!node.type.toLowerCase().includes('trigger')) expect(targets.has(node.name), `${workflow.name}: ${node.name} has no input`).toBe(true)
+      }
+    }
+  })
+})
