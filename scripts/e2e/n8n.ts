@@ -69,9 +69,11 @@ interface RunData {
  * (what a parent workflow would receive).
  */
 function lastNodeItems (stdout: string, id: string): unknown[] {
+  // The run data is pretty-printed: it opens with a line `{` and closes with the first line `}`; log lines may follow.
   const start = stdout.search(/^\{$/m)
-  if (start < 0) throw new Error(`n8n execute --id=${id} printed no run data:\n${stdout.slice(-3000)}`)
-  const run = JSON.parse(stdout.slice(start)) as RunData
+  const end = start < 0 ? -1 : stdout.slice(start).search(/^\}$/m)
+  if (start < 0 || end < 0) throw new Error(`n8n execute --id=${id} printed no run data:\n${stdout.slice(-3000)}`)
+  const run = JSON.parse(stdout.slice(start, start + end + 1)) as RunData
   const result = run.data?.resultData
   if (result?.error) throw new Error(`workflow ${id} failed: ${result.error.message}`)
   const last = result?.lastNodeExecuted
