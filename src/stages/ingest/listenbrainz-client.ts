@@ -17,8 +17,8 @@ export interface ListensPage {
 
 export interface ListenBrainzClient {
   requireConfig (): void
-  /** Listens after `minTs` (exclusive, Unix seconds): the oldest `count` of them, as ListenBrainz pages forward. */
-  listensAfter (minTs: number, count?: number): Promise<ListensPage>
+  /** The newest `count` listens before `maxTs` (exclusive, Unix seconds), or the newest of all without it. */
+  listensBefore (maxTs: number | undefined, count?: number): Promise<ListensPage>
 }
 
 export function createListenBrainzClient (deps: {
@@ -40,13 +40,13 @@ export function createListenBrainzClient (deps: {
     if (!user) throw notConfigured('ListenBrainz', ['LISTENBRAINZ_USER'])
   }
 
-  async function listensAfter (minTs: number, count = listensPerPage): Promise<ListensPage> {
+  async function listensBefore (maxTs: number | undefined, count = listensPerPage): Promise<ListensPage> {
     requireConfig()
     let shortWaits = 0
     for (;;) {
       const response = await http.request({
         url: `/1/user/${encodeURIComponent(user!)}/listens`,
-        searchParams: { min_ts: minTs, count },
+        searchParams: { ...(maxTs !== undefined ? { max_ts: maxTs } : {}), count },
         headers: token ? { authorization: `Token ${token}` } : {},
       })
       if (response.status === 429) {
@@ -75,5 +75,5 @@ export function createListenBrainzClient (deps: {
     }
   }
 
-  return { requireConfig, listensAfter }
+  return { requireConfig, listensBefore }
 }

@@ -19,9 +19,7 @@ import { parseExportFile, readExportZip, saveUpload, type ExportFileReport, type
 
 /** How far `next` links are followed in one poll: Spotify keeps only the last 50 plays, so one page is the norm. */
 const maxRecentPages = 20
-/** ListenBrainz pages read per call before writing what was read, so progress is kept on a long backfill. */
-const listenBrainzFlushPages = 10
-const maxListenBrainzPages = 200
+const maxListenBrainzPages = 500
 export const maxUploadBytes = 2 * 1024 * 1024 * 1024
 
 export interface PollResult {
@@ -235,59 +233,71 @@ export function createIngestService (deps: {
     }
   }
 
+  /**
+   * Pages back from the newest listen with max_ts until it reaches the newest listen already stored: max_ts ("older
+   * than") pages the same way on every ListenBrainz version, where what min_ts answers when more listens follow is
+   * not documented. The cursor is the newest stored listen, so it only moves forward (weakness W4 of the original
+   * moved it back). The pages are staged on disk and written at once: a stop half way keeps the cursor where it was.
+   */
   async function listenbrainz (): Promise<PollResult> {
     deps.listenbrainz.requireConfig()
     const ingestedAt = now().toISOString()
-    const start = await newestPlay(lake, userId, 'listenbrainz')
-    // The cursor only moves forward: it is the newest listen stored (weakness W4 of the original moved it back).
-    let minTs = start ? Math.floor(Date.parse(start) / 1000) - 1 : 0
+    const cursor = await newestPlay(lake, userId, 'listenbrainz')
+    const cursorSeconds = cursor ? Math.floor(Date.parse(cursor) / 1000) : undefined
+    const work = path.join(lake.tmpDir, `listenbrainz-${randomUUID()}`)
+    await fs.mkdir(work, { recursive: true })
+    const staging = path.join(work, 'plays.ndjson')
+    const out = createWriteStream(staging)
+    let rows = 0
     let pages = 0
-    let buffer: PlayRow[] = []
-    const totals = { fetched: 0, inserted: 0, duplicates: 0 }
-    const flush = async (): Promise<void> => {
-      if (buffer.length === 0) return
-      const result = await writePlays(lake, buffer)
-      totals.inserted += result.inserted
-      totals.duplicates += result.duplicates
-      buffer = []
-    }
-    let rateLimited: RateLimited | undefined
+    let maxTs: number | undefined
     try {
       while (pages < maxListenBrainzPages) {
-        const page = await deps.listenbrainz.listensAfter(minTs)
+        const page = await deps.listenbrainz.listensBefore(maxTs)
         pages++
         await raw.save('listenbrainz/listens', `${stamp()}-page-${pages}`, { fetchedAt: ingestedAt, url: page.url, status: 200, body: page.body })
-        let newest = minTs
+        let oldest: number | undefined
+        let reachedCursor = false
+        const lines: string[] = []
         for (const listen of page.listens) {
           const row = playFromListen(listen, ingestedAt)
           if (!row) continue
-          buffer.push(row)
-          totals.fetched++
-          newest = Math.max(newest, Math.floor(Date.parse(row.played_at) / 1000))
+          const seconds = Math.floor(Date.parse(row.played_at) / 1000)
+          oldest = Math.min(oldest ?? seconds, seconds)
+          // Listens in the cursor's own second may be new (several listens can share a second); older ones are stored.
+          if (cursorSeconds !== undefined && seconds < cursorSeconds) {
+            reachedCursor = true
+            continue
+          }
+          lines.push(JSON.stringify({ ...row, _ord: rows + lines.length }))
         }
-        if (page.listens.length < listensPerPage) break
-        // ListenBrainz answers the oldest listens after min_ts. Re-reading the newest second catches listens that share
-        // it across the page boundary (deduplicated by play id); a page stuck on one second moves on by one.
-        const next = newest - 1 > minTs ? newest - 1 : newest
-        if (next <= minTs) break
-        minTs = next
-        if (pages % listenBrainzFlushPages === 0) await flush()
+        if (lines.length > 0) out.write(lines.join('\n') + '\n')
+        rows += lines.length
+        if (reachedCursor || oldest === undefined || page.listens.length < listensPerPage) break
+        // Ask again from the oldest second (deduplicated by play id) so listens sharing it across the page boundary
+        // are not lost; a page filled by a single second moves on past it.
+        const next = oldest + 1 < (maxTs ?? Number.POSITIVE_INFINITY) ? oldest + 1 : oldest
+        maxTs = next
+      }
+      out.end()
+      await once(out, 'finish')
+      const result = await writePlays(lake, { file: staging, rows })
+      return {
+        status: 'complete',
+        fetched: rows,
+        inserted: result.inserted,
+        duplicates: result.duplicates,
+        cursor: await newestPlay(lake, userId, 'listenbrainz'),
+        pages,
       }
     } catch (err) {
-      if (!(err instanceof RateLimited)) {
-        await flush()
-        throw err
+      if (err instanceof RateLimited) {
+        return { status: 'rate_limited', fetched: 0, inserted: 0, duplicates: 0, cursor, pages, retryAfterSeconds: err.retryAfterSeconds }
       }
-      rateLimited = err
-    }
-    // Pages run forward from the cursor without gaps, so what was read before a stop can be kept.
-    await flush()
-    return {
-      status: rateLimited ? 'rate_limited' : 'complete',
-      ...totals,
-      cursor: await newestPlay(lake, userId, 'listenbrainz'),
-      pages,
-      ...(rateLimited ? { retryAfterSeconds: rateLimited.retryAfterSeconds } : {}),
+      throw err
+    } finally {
+      out.destroy()
+      await fs.rm(work, { recursive: true, force: true })
     }
   }
 

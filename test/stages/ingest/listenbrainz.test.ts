@@ -41,13 +41,16 @@ describe('POST /v1/ingest/listenbrainz', () => {
     expect(first.status).toBe(200)
     expect(first.body).toMatchObject({ status: 'complete', inserted: 2500, cursor: new Date((start + 2499 * 200) * 1000).toISOString() })
     expect(first.body.pages).toBe(3)
-    const minTs = lb.server.requests.map((r) => Number(r.query.get('min_ts')))
-    expect(minTs).toEqual([...minTs].sort((a, b) => a - b))
+    // Paging back in time: each page asks for listens older than the previous one's oldest.
+    const maxTs = lb.server.requests.map((r) => r.query.get('max_ts'))
+    expect(maxTs[0]).toBeNull()
+    expect(Number(maxTs[1])).toBeGreaterThan(Number(maxTs[2]))
 
+    lb.server.reset()
     const second = await ingest()
     expect(second.body).toMatchObject({ inserted: 0, cursor: first.body.cursor })
-    // Only listens after the newest stored one were asked for.
-    expect(Number(lb.server.requests.at(-1)!.query.get('min_ts'))).toBeGreaterThanOrEqual(start + 2499 * 200 - 1)
+    // Nothing new: one page reaches the newest stored listen.
+    expect(lb.server.count()).toBe(1)
 
     lb.listens.push(...listens(5, start + 2500 * 200))
     const third = await ingest()
@@ -78,13 +81,21 @@ describe('POST /v1/ingest/listenbrainz', () => {
     expect(wrong.body.message).toContain('LISTENBRAINZ_TOKEN')
   })
 
-  it('keeps what it read before a long rate limit, and resumes from there', async () => {
-    lb.listens.push(...listens(1500))
-    lb.server.fault((r) => Number(r.query.get('min_ts')) > 0, { kind: 'status', status: 429, headers: { 'x-ratelimit-reset-in': '120' } })
+  it('stores nothing and keeps the cursor on a long rate limit half way, then catches up', async () => {
+    lb.listens.push(...listens(10))
+    await ingest()
+    lb.listens.push(...listens(1500, start + 10_000))
+    lb.server.fault((r) => r.query.has('max_ts'), { kind: 'status', status: 429, headers: { 'x-ratelimit-reset-in': '120' } })
     const res = await ingest()
-    expect(res.body).toMatchObject({ status: 'rate_limited', retryAfterSeconds: 120, inserted: 1000 })
+    expect(res.body).toMatchObject({ status: 'rate_limited', retryAfterSeconds: 120, inserted: 0, cursor: new Date((start + 9 * 200) * 1000).toISOString() })
     const resumed = await ingest()
-    expect(resumed.body).toMatchObject({ status: 'complete', inserted: 500 })
+    expect(resumed.body).toMatchObject({ status: 'complete', inserted: 1500 })
+  })
+
+  it('waits out a short rate limit', async () => {
+    lb.listens.push(...listens(3))
+    lb.server.fault('/listens', { kind: 'status', status: 429, headers: { 'x-ratelimit-reset-in': '2' } })
+    expect((await ingest()).body).toMatchObject({ status: 'complete', inserted: 3 })
   })
 
   it('accepts a base URL that already ends in /1', async () => {
