@@ -40,6 +40,8 @@ export interface AppDeps {
   }
   /** Where to sleep out short Retry-After waits (tests shorten them). */
   sleep?: (ms: number) => Promise<void>
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: { write (line: string): void }
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -52,7 +54,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const upstream = { timeoutMs: 15_000, retries: 2, retryBaseMs: 1000, ...deps.upstream }
 
   const app = Fastify({
-    logger: loggerOptions(config.logLevel, secrets),
+    logger: loggerOptions(config.logLevel, secrets, deps.logStream),
     requestIdHeader: 'x-request-id',
     ...validationOptions(),
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -3,9 +3,10 @@ import type { LogLevel } from './config.ts'
 import type { Secrets } from './secrets.ts'
 
 /** pino options: auth headers and secret-looking fields are censored by path, and every known secret value is scrubbed. */
-export function loggerOptions (level: LogLevel, secrets: Secrets): NonNullable<FastifyServerOptions['logger']> {
+export function loggerOptions (level: LogLevel, secrets: Secrets, stream?: { write (line: string): void }): NonNullable<FastifyServerOptions['logger']> {
   return {
     level,
+    ...(stream ? { stream } : {}),
     redact: {
       paths: [
         'req.headers.authorization',

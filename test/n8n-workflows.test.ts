@@ -37,6 +37,18 @@ describe('n8n-workflows/', () => {
     }
   })
 
+  it('lets one ingestion source fail (not configured, rate limited, down) without stopping the other', () => {
+    const ingestion = Object.values(committed).find((w) => w.name === 'Track Ingestion')
+    const polls = ingestion.nodes.filter((n: { type: string }) => n.type === 'n8n-nodes-base.httpRequest')
+    expect(polls.map((n: { parameters: { url: string } }) => n.parameters.url)).toEqual([
+      '={{ $env.TRACKLAKE_URL }}/v1/ingest/recently-played',
+      '={{ $env.TRACKLAKE_URL }}/v1/ingest/listenbrainz',
+    ])
+    for (const poll of polls) expect(poll.onError).toBe('continueRegularOutput')
+    const schedule = ingestion.nodes.find((n: { type: string }) => n.type === 'n8n-nodes-base.scheduleTrigger')
+    expect(schedule.parameters.rule.interval).toEqual([{ field: 'minutes', minutesInterval: 30 }])
+  })
+
   it('gives every workflow n8n may run by itself a Manual Trigger, and connects every node', () => {
     for (const workflow of Object.values(committed)) {
       const types = workflow.nodes.map((n: { type: string }) => n.type)

@@ -128,12 +128,16 @@ export function createSpotifyClient (deps: {
   async function lookupChunk (kind: CatalogKind, ids: readonly string[], result: LookupResult): Promise<boolean> {
     result.calls++
     const response = await get(`/v1/${kind}`, { searchParams: { ids: ids.join(',') } })
-    if (response.status === 403 || response.status === 404) {
+    if (response.status === 403 || response.status === 404 || response.status === 410) {
       if (mode === 'on') {
         throw new AppError('UPSTREAM_FAILED', `Spotify refused GET /v1/${kind}?ids= (${response.status}): this app has no batch endpoints; set SPOTIFY_BATCH_ENDPOINTS=auto or off`)
       }
+      batchUnavailable.add(kind)
+      log.info({ upstream: 'spotify', kind, status: response.status }, 'Spotify batch endpoint unavailable to this app; using one call per id from now on')
       return false
     }
+    // Any other refusal of a chunk (a malformed id in it, say): look its ids up one by one, keep batching later chunks.
+    if (response.status >= 400 && response.status < 500) return false
     if (response.status !== 200) throw serverError(response, `GET /v1/${kind}?ids=`)
     const list = (response.json as Record<string, unknown> | undefined)?.[kind]
     if (!Array.isArray(list)) throw new AppError('UPSTREAM_FAILED', `Spotify answered GET /v1/${kind}?ids= without a ${kind} list (${describeBody(response)})`)
@@ -158,8 +162,9 @@ export function createSpotifyClient (deps: {
             index += chunk.length
             continue
           }
-          batchUnavailable.add(kind)
-          log.info({ upstream: 'spotify', kind }, 'Spotify batch endpoint unavailable to this app; using one call per id from now on')
+          for (const id of chunk) await lookupOne(kind, id, result)
+          index += chunk.length
+          continue
         }
         await lookupOne(kind, ids[index]!, result)
         index++

@@ -323,3 +323,19 @@ describe('Spotify artist and album enrichment', () => {
     expect(res.body.message).not.toContain('wrong-secret')
   })
 })
+
+describe('Spotify that does not answer', () => {
+  it('answers 504 after the timeout and its retries, and records nothing as missing', async () => {
+    const spotify = await createFakeSpotify()
+    const catalog = seedCatalog(spotify, { artists: 2 })
+    const t = await buildTestApp({ ...spotifyEnv(spotify.url), SPOTIFY_BATCH_ENDPOINTS: 'off' }, { upstream: { timeoutMs: 200, retries: 1, retryBaseMs: 1 } })
+    current = { spotify, t, clock: { now: Date.now() }, sleeps: [], catalog }
+    await importPlays(current)
+    const plan = (await request(t.app.server).post('/v1/spotify/tracks/plan').send({})).body
+    spotify.server.fault('/v1/tracks/', { kind: 'hang' }, 2)
+    const res = await request(t.app.server).post('/v1/spotify/tracks/fetch').send(plan.batches[0])
+    expect(res.status).toBe(504)
+    expect(res.body).toMatchObject({ code: 'UPSTREAM_TIMEOUT', message: expect.stringContaining('did not answer') })
+    expect(await tableRows(t.app, 'enrichment_failures')).toEqual([])
+  })
+})
