@@ -43,8 +43,8 @@ export interface WriteTx {
   conn: DuckDBConnection
   /** Loads rows into a temp table typed like `table` (plus an `_ord` column giving input order); returns its name. */
   stage (table: TableDef, rows: readonly InputRow[]): Promise<string>
-  /** The same from a file of JSON lines (each with an `_ord` number), for inputs too large to hold as objects. */
-  stageFile (table: TableDef, file: string): Promise<string>
+  /** The same from files of JSON lines (each row with an `_ord` number), for inputs too large to hold as objects. */
+  stageFiles (table: TableDef, files: readonly string[]): Promise<string>
   query (sql: string, params?: SqlParams): Promise<JsonRow[]>
   run (sql: string, params?: SqlParams): Promise<void>
   /**
@@ -96,6 +96,8 @@ const columnList = (table: TableDef, alias?: string): string =>
 
 const keyMatch = (table: TableDef, left: string, right: string, columns = table.key): string =>
   columns.map((k) => `${left}.${qi(k)} = ${right}.${qi(k)}`).join(' AND ')
+
+const rowGroupSize = 16_384
 
 const emptySelect = (table: TableDef): string =>
   `SELECT ${table.columns.map((c) => `NULL::${c.type} AS ${qi(c.name)}`).join(', ')} LIMIT 0`
@@ -186,9 +188,10 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
   async function writeTemp (conn: DuckDBConnection, table: TableDef, select: string, params?: SqlParams): Promise<string> {
     const target = filePath(table)
     const temp = tempPathFor(target)
-    const order = table.orderBy.map((c) => qi(c)).join(', ')
+    const order = table.orderBy.length > 0 ? ` ORDER BY ${table.orderBy.map((c) => qi(c)).join(', ')}` : ''
     try {
-      await execute(conn, `COPY (SELECT ${columnList(table)} FROM (${select}) ORDER BY ${order}) TO ${qs(temp)} (FORMAT parquet, COMPRESSION zstd)`, params)
+      // Small row groups keep the writer's buffers small (a 122,880-row group holds a large table's rows in memory).
+      await execute(conn, `COPY (SELECT ${columnList(table)} FROM (${select})${order}) TO ${qs(temp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupSize})`, params)
     } catch (err) {
       await fs.rm(temp, { force: true })
       throw err
@@ -217,12 +220,24 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
           const file = path.join(tmpDir, `${randomUUID()}.ndjson`)
           stagedFiles.push(file)
           await fs.writeFile(file, rows.map((row, i) => JSON.stringify({ ...row, _ord: i })).join('\n'))
-          return tx.stageFile(table, file)
+          return tx.stageFiles(table, [file])
         },
-        async stageFile (table, file) {
+        async stageFiles (table, files) {
           const name = `staged_${++staged}`
-          const columns = [...table.columns.map((c) => `${qs(c.name)}: ${qs(c.type)}`), '\'_ord\': \'BIGINT\''].join(', ')
-          await execute(conn, `CREATE TEMP TABLE ${name} AS SELECT * FROM read_ndjson($file, columns = {${columns}})`, { file })
+          const columns = [...table.columns.map((c) => `${qs(c.name)}: ${qs(c.type)}`), `${qs('_ord')}: ${qs('BIGINT')}`].join(', ')
+          // Staged rows go to parquet files, not a temp table: a large import never sits in memory, and later steps
+          // read only the columns they need. One parquet file per input file keeps each conversion small.
+          const parquets: string[] = []
+          for (const file of files) {
+            const parquet = path.join(tmpDir, `${randomUUID()}.parquet`)
+            stagedFiles.push(parquet)
+            await execute(conn, `COPY (SELECT * FROM read_ndjson($file, columns = {${columns}})) TO ${qs(parquet)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupSize})`, { file })
+            parquets.push(parquet)
+          }
+          const source = parquets.length > 0
+            ? `read_parquet([${parquets.map((p) => qs(p)).join(', ')}])`
+            : `(SELECT *, NULL::BIGINT AS _ord FROM (${emptySelect(table)}))`
+          await conn.run(`CREATE TEMP VIEW ${name} AS SELECT * FROM ${source}`)
           return name
         },
         query: (sql, params) => readRows(conn, sql, params),

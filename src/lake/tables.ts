@@ -16,7 +16,10 @@ export interface TableDef {
   columns: ColumnDef[]
   /** Columns that identify a row: merges upsert on them, appends skip rows whose key is already stored. */
   key: string[]
-  /** Sort order of the parquet file, so readers can skip row groups by min/max. */
+  /**
+   * Sort order of the parquet file, so readers can skip row groups by min/max. Empty for tracks_played: sorting a large
+   * table on every write costs far more memory than it saves readers; new plays are appended in arrival order.
+   */
   orderBy: string[]
 }
 
@@ -26,7 +29,7 @@ export const tracksPlayed: TableDef = {
   name: 'tracks_played',
   description: 'One row per play, from every source, with one identity per play across sources.',
   key: ['play_id'],
-  orderBy: ['played_at', 'play_id'],
+  orderBy: [],
   columns: [
     col('play_id', 'VARCHAR', 'stable id of the play: hash of source, user, start time and track'),
     col('user_id', 'VARCHAR', 'TRACKLAKE_USER_ID at ingestion'),

@@ -82,15 +82,15 @@ export function pairCandidates (candidates: Array<{ new_id: string, old_id: stri
  */
 export async function writePlays (
   lake: Lake,
-  plays: readonly PlayRow[] | { file: string, rows: number },
+  plays: readonly PlayRow[] | { files: readonly string[], rows: number },
   tracks: readonly TrackRecord[] = []
 ): Promise<PlayWriteResult> {
   return lake.write([tracksPlayed, spotifyTracks], async (tx) => {
     const trackResult = await tx.merge(spotifyTracks, tracks.map((t) => ({ ...t })))
-    const count = 'file' in plays ? plays.rows : plays.length
+    const count = 'files' in plays ? plays.rows : plays.length
     let result: PlayWriteResult = { rows: 0, inserted: 0, duplicates: 0, merged: 0 }
     if (count > 0) {
-      const staged = 'file' in plays ? await tx.stageFile(tracksPlayed, plays.file) : await tx.stage(tracksPlayed, plays.map((p) => ({ ...p })))
+      const staged = 'files' in plays ? await tx.stageFiles(tracksPlayed, plays.files) : await tx.stage(tracksPlayed, plays.map((p) => ({ ...p })))
       result = await insertPlays(tx, staged, count)
     }
     if (result.inserted + result.merged === 0 && trackResult.written) await refillPlays(tx)
@@ -99,18 +99,29 @@ export async function writePlays (
 }
 
 async function insertPlays (tx: WriteTx, staged: string, total: number): Promise<PlayWriteResult> {
-  const fresh = `${staged}_fresh`
-  await tx.run(`CREATE TEMP TABLE ${fresh} AS
-    SELECT * EXCLUDE (_ord) FROM ${staged} i
+  // Only ids and the columns identity needs are held in memory; the rows themselves stream from the staged file.
+  const freshIds = `${staged}_fresh_ids`
+  await tx.run(`CREATE TEMP TABLE ${freshIds} AS
+    SELECT i.play_id, min(i._ord) AS ord FROM ${staged} i
     WHERE NOT EXISTS (SELECT 1 FROM tracks_played s WHERE s.play_id = i.play_id)
-    QUALIFY row_number() OVER (PARTITION BY play_id ORDER BY _ord) = 1`)
-  const [freshCount] = await tx.query(`SELECT count(*)::INTEGER AS n FROM ${fresh}`)
+    GROUP BY i.play_id`)
+  const [freshCount] = await tx.query(`SELECT count(*)::INTEGER AS n FROM ${freshIds}`)
   const freshRows = Number(freshCount?.n ?? 0)
+  if (freshRows === 0) return { rows: total, inserted: 0, duplicates: total, merged: 0 }
+  const fresh = `${staged}_fresh`
+  await tx.run(`CREATE TEMP VIEW ${fresh} AS
+    SELECT i.* EXCLUDE (_ord) FROM ${staged} i JOIN ${freshIds} f ON f.play_id = i.play_id AND f.ord = i._ord`)
 
   const f = window('f')
   const s = window('s')
   const overlap = `${f.lo} <= ${s.hi} AND ${s.lo} <= ${f.hi} AND s.user_id = f.user_id AND s.source <> f.source`
-  const candidates = freshRows === 0
+  // Matching across sources needs a stored play of another source; an import into an export-only lake has none.
+  const [sources] = await tx.query(`SELECT
+    (SELECT list(DISTINCT source) FROM ${fresh}) AS fresh, (SELECT list(DISTINCT source) FROM tracks_played) AS stored`)
+  const freshSources = (sources?.fresh ?? []) as string[]
+  const storedSources = (sources?.stored ?? []) as string[]
+  const crossSource = storedSources.some((stored) => freshSources.some((source) => source !== stored))
+  const candidates = !crossSource
     ? []
     : await tx.query(`
       SELECT new_id, old_id FROM (
@@ -123,8 +134,6 @@ async function insertPlays (tx: WriteTx, staged: string, total: number): Promise
       ) ORDER BY new_at, old_at, new_id, old_id`)
   const pairs = pairCandidates(candidates.map((c) => ({ new_id: String(c.new_id), old_id: String(c.old_id) })))
 
-  if (freshRows === 0) return { rows: total, inserted: 0, duplicates: total, merged: 0 }
-
   const pairTable = `${staged}_pairs`
   await tx.run(`CREATE TEMP TABLE ${pairTable} (new_id VARCHAR, old_id VARCHAR)`)
   if (pairs.length > 0) {
@@ -135,12 +144,15 @@ async function insertPlays (tx: WriteTx, staged: string, total: number): Promise
   }
   const rank = (alias: string) => `(CASE ${alias}.source ${Object.entries(sourceRank).map(([src, r]) => `WHEN '${src}' THEN ${r}`).join(' ')} END)`
   const newWins = `${rank('n')} > ${rank('o')}`
-  await tx.replaceWith(tracksPlayed, filledSelect(`
-    SELECT * FROM tracks_played WHERE play_id NOT IN (SELECT old_id FROM ${pairTable})
-    UNION ALL
+  const merged = pairs.length === 0
+    ? ''
+    : `UNION ALL
     SELECT ${mergedSelect('n', 'o')} FROM ${pairTable} p JOIN ${fresh} n ON n.play_id = p.new_id JOIN tracks_played o ON o.play_id = p.old_id WHERE ${newWins}
     UNION ALL
-    SELECT ${mergedSelect('o', 'n')} FROM ${pairTable} p JOIN ${fresh} n ON n.play_id = p.new_id JOIN tracks_played o ON o.play_id = p.old_id WHERE NOT (${newWins})
+    SELECT ${mergedSelect('o', 'n')} FROM ${pairTable} p JOIN ${fresh} n ON n.play_id = p.new_id JOIN tracks_played o ON o.play_id = p.old_id WHERE NOT (${newWins})`
+  await tx.replaceWith(tracksPlayed, filledSelect(`
+    SELECT * FROM tracks_played WHERE play_id NOT IN (SELECT old_id FROM ${pairTable})
+    ${merged}
     UNION ALL
     SELECT * FROM ${fresh} WHERE play_id NOT IN (SELECT new_id FROM ${pairTable})`))
   return { rows: total, inserted: freshRows - pairs.length, duplicates: total - freshRows + pairs.length, merged: pairs.length }

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
-import { once } from 'node:events'
 import path from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../../config.ts'
@@ -10,12 +8,13 @@ import { describeBody } from '../../http/client.ts'
 import { RateLimited } from '../../http/rate-limited.ts'
 import type { Lake } from '../../lake/lake.ts'
 import type { RawZone } from '../../lake/raw-zone.ts'
+import { createStagingWriter } from '../../lake/staging-writer.ts'
 import type { SpotifyClient } from '../spotify/client.ts'
 import { trackRecord, type TrackRecord } from '../spotify/mappers.ts'
 import { listensPerPage, type ListenBrainzClient } from './listenbrainz-client.ts'
 import { emptyPlay, int, playId, spotifyTrackId, str, type PlayRow } from './play-rows.ts'
 import { newestPlay, writePlays } from './plays-store.ts'
-import { parseExportFile, readExportZip, saveUpload, type ExportFileReport, type SkipCounts } from './streaming-history.ts'
+import { entriesOf, entriesOfParsed, parseExportEntries, readExportZip, saveUpload, type ExportFileReport, type SkipCounts } from './streaming-history.ts'
 
 /** How far `next` links are followed in one poll: Spotify keeps only the last 50 plays, so one page is the norm. */
 const maxRecentPages = 20
@@ -158,29 +157,22 @@ export function createIngestService (deps: {
     const ingestedAt = now().toISOString()
     const work = path.join(lake.tmpDir, `import-${randomUUID()}`)
     await fs.mkdir(work, { recursive: true })
-    const staging = path.join(work, 'plays.ndjson')
-    const out = createWriteStream(staging)
-    let ord = 0
+    // Rows stream to staging files; a bad entry anywhere fails the request before anything reaches the lake.
+    const staging = createStagingWriter(work)
     const reports: Array<ExportFileReport & SkipCounts> = []
-    const onFile = (name: string, data: unknown): void => {
-      const lines: string[] = []
-      // Rows of a file reach the staging file only once the whole file parsed: a bad entry leaves nothing behind.
-      reports.push(parseExportFile(name, data, { userId, ingestedAt }, (row) => { lines.push(JSON.stringify({ ...row, _ord: ord + lines.length })) }))
-      ord += lines.length
-      if (lines.length > 0) out.write(lines.join('\n') + '\n')
+    const onFile = async (name: string, entries: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> => {
+      reports.push(await parseExportEntries(name, entries, { userId, ingestedAt }, (row) => staging.write(row)))
     }
     try {
       let ignored: string[] = []
       if (upload.kind === 'json') {
-        onFile(upload.name, upload.data)
+        await onFile(upload.name, entriesOfParsed(upload.name, upload.data))
       } else {
         const zipFile = path.join(work, 'upload.zip')
         await saveUpload(upload.stream, zipFile, maxUploadBytes)
-        ignored = (await readExportZip(zipFile, onFile)).ignored
+        ignored = (await readExportZip(zipFile, (name, chunks) => onFile(name, entriesOf(name, chunks)))).ignored
       }
-      out.end()
-      await once(out, 'finish')
-      const result = await writePlays(lake, { file: staging, rows: ord })
+      const result = await writePlays(lake, await staging.finish())
       const sum = (pick: (r: ExportFileReport & SkipCounts) => number): number => reports.reduce((total, r) => total + pick(r), 0)
       return {
         files: reports.length,
@@ -194,7 +186,7 @@ export function createIngestService (deps: {
         fileReports: reports.map(({ name, entries, rows, shortPlays, skipped }) => ({ name, entries, rows, shortPlays, skipped })),
       }
     } finally {
-      out.destroy()
+      staging.abort()
       await fs.rm(work, { recursive: true, force: true })
     }
   }
@@ -246,9 +238,7 @@ export function createIngestService (deps: {
     const cursorSeconds = cursor ? Math.floor(Date.parse(cursor) / 1000) : undefined
     const work = path.join(lake.tmpDir, `listenbrainz-${randomUUID()}`)
     await fs.mkdir(work, { recursive: true })
-    const staging = path.join(work, 'plays.ndjson')
-    const out = createWriteStream(staging)
-    let rows = 0
+    const staging = createStagingWriter(work)
     let pages = 0
     let maxTs: number | undefined
     try {
@@ -258,7 +248,6 @@ export function createIngestService (deps: {
         await raw.save('listenbrainz/listens', `${stamp()}-page-${pages}`, { fetchedAt: ingestedAt, url: page.url, status: 200, body: page.body })
         let oldest: number | undefined
         let reachedCursor = false
-        const lines: string[] = []
         for (const listen of page.listens) {
           const row = playFromListen(listen, ingestedAt)
           if (!row) continue
@@ -269,22 +258,19 @@ export function createIngestService (deps: {
             reachedCursor = true
             continue
           }
-          lines.push(JSON.stringify({ ...row, _ord: rows + lines.length }))
+          await staging.write(row)
         }
-        if (lines.length > 0) out.write(lines.join('\n') + '\n')
-        rows += lines.length
         if (reachedCursor || oldest === undefined || page.listens.length < listensPerPage) break
         // Ask again from the oldest second (deduplicated by play id) so listens sharing it across the page boundary
         // are not lost; a page filled by a single second moves on past it.
         const next = oldest + 1 < (maxTs ?? Number.POSITIVE_INFINITY) ? oldest + 1 : oldest
         maxTs = next
       }
-      out.end()
-      await once(out, 'finish')
-      const result = await writePlays(lake, { file: staging, rows })
+      const staged = await staging.finish()
+      const result = await writePlays(lake, staged)
       return {
         status: 'complete',
-        fetched: rows,
+        fetched: staged.rows,
         inserted: result.inserted,
         duplicates: result.duplicates,
         cursor: await newestPlay(lake, userId, 'listenbrainz'),
@@ -296,7 +282,7 @@ export function createIngestService (deps: {
       }
       throw err
     } finally {
-      out.destroy()
+      staging.abort()
       await fs.rm(work, { recursive: true, force: true })
     }
   }

@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import path from 'node:path'
 import yauzl from 'yauzl'
 import { AppError } from '../../errors.ts'
+import { JsonArrayError, jsonArrayItems } from './json-array-stream.ts'
 import { bool, emptyPlay, int, minPlayMs, playId, spotifyTrackId, str, type PlayRow } from './play-rows.ts'
 
 /**
@@ -33,20 +34,19 @@ function invalid (file: string, message: string, field: string, problem: string)
 }
 
 /**
- * Turns one parsed export file into play rows. Throws a 400 naming the file and the entry index for anything that is
- * not an export entry; unknown fields are ignored.
+ * Turns the entries of one export file into play rows, handing each to `onRow` as it goes. Throws a 400 naming the
+ * file and the entry index for anything that is not an export entry; unknown fields are ignored.
  */
-export function parseExportFile (
+export async function parseExportEntries (
   file: string,
-  data: unknown,
+  entries: AsyncIterable<unknown> | Iterable<unknown>,
   context: { userId: string, ingestedAt: string },
-  onRow: (row: PlayRow) => void
-): ExportFileReport & SkipCounts {
-  if (!Array.isArray(data)) {
-    throw invalid(file, 'is not a Spotify extended streaming history file: expected a JSON array of entries', file, 'must be a JSON array')
-  }
-  const report = { name: file, entries: data.length, rows: 0, shortPlays: 0, skipped: 0, episodes: 0, audiobooks: 0, noTrack: 0 }
-  data.forEach((value, index) => {
+  onRow: (row: PlayRow) => void | Promise<void>
+): Promise<ExportFileReport & SkipCounts> {
+  const report = { name: file, entries: 0, rows: 0, shortPlays: 0, skipped: 0, episodes: 0, audiobooks: 0, noTrack: 0 }
+  let index = 0
+  for await (const value of entries) {
+    report.entries++
     const where = `${file}[${index}]`
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
       throw invalid(file, `entry ${index} is not an object`, where, 'must be an object')
@@ -64,6 +64,7 @@ export function parseExportFile (
     if (typeof msPlayed !== 'number' || !Number.isInteger(msPlayed) || msPlayed < 0) {
       throw invalid(file, `entry ${index} has no valid ms_played`, `${where}.ms_played`, 'must be a non-negative integer')
     }
+    index++
 
     const trackUri = str(entry.spotify_track_uri)
     const trackName = str(entry.master_metadata_track_name)
@@ -72,7 +73,7 @@ export function parseExportFile (
       if (str(entry.spotify_episode_uri) || str(entry.episode_name)) report.episodes++
       else if (str(entry.audiobook_uri) || str(entry.audiobook_chapter_uri) || str(entry.audiobook_title)) report.audiobooks++
       else report.noTrack++
-      return
+      continue
     }
     const trackId = spotifyTrackId(trackUri)
     const artistName = str(entry.master_metadata_album_artist_name)
@@ -80,7 +81,7 @@ export function parseExportFile (
     const countsAsPlay = msPlayed >= minPlayMs
     if (!countsAsPlay) report.shortPlays++
     report.rows++
-    onRow({
+    await onRow({
       ...emptyPlay(),
       play_id: playId('spotify-export', context.userId, playedAtMs, trackId, artistName, trackName),
       user_id: context.userId,
@@ -106,16 +107,36 @@ export function parseExportFile (
       source: 'spotify-export',
       ingested_at: context.ingestedAt,
     })
-  })
+  }
   return report
 }
 
-export function parseJson (file: string, text: string): unknown {
+/** The entries of an export file arriving as text chunks, parsed one at a time. */
+export async function * entriesOf (file: string, chunks: AsyncIterable<string>): AsyncGenerator<unknown> {
+  let index = 0
   try {
-    return JSON.parse(text)
+    for await (const text of jsonArrayItems(chunks)) {
+      try {
+        yield JSON.parse(text)
+      } catch (err) {
+        throw invalid(file, `entry ${index} is not valid JSON (${(err as Error).message})`, `${file}[${index}]`, 'must be valid JSON')
+      }
+      index++
+    }
   } catch (err) {
-    throw invalid(file, `is not valid JSON (${(err as Error).message})`, file, 'must be valid JSON')
+    if (err instanceof JsonArrayError) {
+      throw invalid(file, `is not a Spotify extended streaming history file: ${err.message}`, file, 'must be a JSON array of entries')
+    }
+    throw err
   }
+}
+
+/** For a body already parsed by the JSON content parser. */
+export function entriesOfParsed (file: string, data: unknown): unknown[] {
+  if (!Array.isArray(data)) {
+    throw invalid(file, 'is not a Spotify extended streaming history file: expected a JSON array of entries', file, 'must be a JSON array')
+  }
+  return data
 }
 
 /** Copies an upload to disk without holding it in memory; a 413 once it passes `limit` bytes. */
@@ -133,6 +154,7 @@ export async function saveUpload (stream: NodeJS.ReadableStream, target: string,
     await once(out, 'finish')
     return bytes
   } catch (err) {
+    out.on('error', () => {})
     out.destroy()
     throw err
   }
@@ -147,25 +169,35 @@ function openZip (file: string): Promise<yauzl.ZipFile> {
   })
 }
 
-async function readEntry (zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<string> {
+function entryText (zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<AsyncIterable<string>> {
   if (entry.uncompressedSize > maxEntryBytes) throw invalid(entry.fileName, 'is too large for an export file', entry.fileName, `must be under ${maxEntryBytes / 1024 / 1024} MB`)
-  const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
-    zip.openReadStream(entry, (err, s) => (err || !s ? reject(invalid(entry.fileName, `cannot be read from the zip (${err?.message})`, entry.fileName, 'must be readable')) : resolve(s)))
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (err, stream) => {
+      if (err || !stream) {
+        reject(invalid(entry.fileName, `cannot be read from the zip (${err?.message})`, entry.fileName, 'must be readable'))
+        return
+      }
+      stream.setEncoding('utf8')
+      resolve((async function * () {
+        try {
+          for await (const chunk of stream as AsyncIterable<string>) yield chunk
+        } catch (streamError) {
+          throw invalid(entry.fileName, `is damaged in the zip (${(streamError as Error).message})`, entry.fileName, 'must be readable')
+        } finally {
+          // Stopping early (a bad entry) tears the inflate pipeline down; its late errors must not go unheard.
+          stream.on('error', () => {})
+          stream.destroy()
+        }
+      })())
+    })
   })
-  const chunks: Buffer[] = []
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk)
-  } catch (err) {
-    throw invalid(entry.fileName, `is damaged in the zip (${(err as Error).message})`, entry.fileName, 'must be readable')
-  }
-  return Buffer.concat(chunks).toString('utf8')
 }
 
 /**
  * Reads the audio history files of an export zip one at a time (a 10-year export is many 12 MB files), handing each
  * parsed file to `onFile`. Video history, the PDF and any other file are listed as ignored.
  */
-export async function readExportZip (file: string, onFile: (name: string, data: unknown) => void): Promise<{ files: string[], ignored: string[] }> {
+export async function readExportZip (file: string, onFile: (name: string, chunks: AsyncIterable<string>) => Promise<void>): Promise<{ files: string[], ignored: string[] }> {
   const zip = await openZip(file)
   const files: string[] = []
   const ignored: string[] = []
@@ -180,8 +212,7 @@ export async function readExportZip (file: string, onFile: (name: string, data: 
           zip.readEntry()
           return
         }
-        readEntry(zip, entry).then((text) => {
-          onFile(name, parseJson(name, text))
+        entryText(zip, entry).then((chunks) => onFile(name, chunks)).then(() => {
           files.push(name)
           zip.readEntry()
         }).catch(reject)

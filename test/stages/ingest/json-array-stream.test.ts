@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest'
+import { JsonArrayError, jsonArrayItems, stringChunks } from '../../../src/stages/ingest/json-array-stream.ts'
+
+async function items (text: string, size = 3): Promise<string[]> {
+  const out: string[] = []
+  for await (const item of jsonArrayItems(stringChunks(text, size))) out.push(item)
+  return out
+}
+
+describe('jsonArrayItems', () => {
+  it('yields each item of an array, whatever the chunk boundaries', async () => {
+    const text = '\uFEFF [ {"a": "x,]}\\"{", "b": [1, {"c": 2}]} ,{"d":null}, 3, "s]", true, [4] ]\n'
+    for (const size of [1, 2, 3, 7, 1000]) {
+      expect((await items(text, size)).map((t) => JSON.parse(t))).toEqual([{ a: 'x,]}"{', b: [1, { c: 2 }] }, { d: null }, 3, 's]', true, [4]])
+    }
+    expect(await items('[]')).toEqual([])
+  })
+
+  it('refuses what is not one whole array', async () => {
+    for (const bad of ['{"a": 1}', '', '[{"a": 1}', '[{"a": 1},', '[{} {}]', '[1],[2]', '[,1]']) {
+      await expect(items(bad), bad).rejects.toBeInstanceOf(JsonArrayError)
+    }
+  })
+})
