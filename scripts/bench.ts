@@ -1,0 +1,261 @@
+// npm run bench: measures import time and memory, Spotify calls per entity and plan latency against the real service
+// (a child process) and fake upstreams on 127.0.0.1. Prints a table; exits 1 only when a correctness check fails.
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { batchSizes, type CatalogKind } from '../src/stages/spotify/client.ts'
+import { createFakeSpotify, seedCatalog, type FakeSpotify } from '../test/fakes/fake-spotify.ts'
+import { exportEntry } from '../test/helpers/export.ts'
+import { generateExport, type GeneratedExport } from './bench/export-history.ts'
+import { runGranular } from './bench/granular.ts'
+import { ok } from './bench/http.ts'
+import { buildLargeLake, lakePlays, type LargeLake } from './bench/lake-fixture.ts'
+import { createReport, formatTable, mb, ms, type Report } from './bench/report.ts'
+import { buildProduction, makeTempDir, memoryOf, spotifyEnv, startService, type Service } from './bench/service.ts'
+
+const MB = 1024 * 1024
+const importTargetMs = 10_000
+const importPeakRssTarget = 200 * MB
+const planTargetMs = 300
+const planRuns = 5
+/** artists in the fake catalog, each with one album and one track: every resource plans this many ids */
+const catalogArtists = 200
+const playsPerCatalogTrack = 2
+const writeRecords = 50
+const logLinesShown = 15
+
+const resources: CatalogKind[] = ['tracks', 'artists', 'albums']
+const serviceLogs: Array<{ name: string, lines: string[] }> = []
+const benchStarted = Date.now()
+
+function progress (message: string): void {
+  console.log(`[bench ${((Date.now() - benchStarted) / 1000).toFixed(0).padStart(4)} s] ${message}`)
+}
+
+const thousands = (n: number): string => n.toLocaleString('en-US')
+
+interface ServiceSetup {
+  env?: Record<string, string>
+  /** fills the temp dir before the service starts (the service's data dir is <dir>/data) */
+  prepare?: (dir: string) => Promise<void>
+}
+
+/** Runs one measure with its own service and temp dir; a throw becomes a FAIL row and the next measure still runs. */
+async function withService (report: Report, name: string, setup: ServiceSetup, body: (service: Service) => Promise<void>): Promise<void> {
+  const dir = await makeTempDir(name)
+  let service: Service | undefined
+  try {
+    await setup.prepare?.(dir)
+    service = await startService(path.join(dir, 'data'), setup.env)
+    await body(service)
+  } catch (err) {
+    report.error(name, err)
+  } finally {
+    await service?.stop()
+    if (service && service.logs.length > 0) serviceLogs.push({ name, lines: service.logs })
+    await fs.rm(dir, { recursive: true, force: true })
+  }
+}
+
+// 1. Importing a 10-year extended streaming history export.
+
+/** The video history file and the PDF. */
+const ignoredFiles = 2
+
+function checkImport (report: Report, body: any, generated: GeneratedExport): void {
+  const files = `${body.files} / ${body.ignoredFiles?.length}`
+  report.check('import: audio files / ignored files', files === `${generated.files} / ${ignoredFiles}`, files, `${generated.files} / ${ignoredFiles}`)
+  const counts = (rows: number, skipped: number, episodes: number, short: number): string =>
+    `${thousands(rows)} / ${thousands(skipped)} (${thousands(episodes)} episodes) / ${thousands(short)}`
+  const got = counts(body.rows, body.skipped, body.skippedBy?.episodes, body.shortPlays)
+  const want = counts(generated.rows, generated.podcasts, generated.podcasts, generated.shortPlays)
+  report.check('import: rows / skipped / short plays', got === want, got, want)
+  const inserted = generated.rows - generated.repeats
+  report.check('import: inserted / duplicates', body.inserted === inserted && body.duplicates === generated.repeats,
+    `${thousands(body.inserted)} / ${body.duplicates}`, `${thousands(inserted)} / ${generated.repeats}`)
+}
+
+async function tableRows (service: Service, table: string): Promise<number> {
+  const { body } = await ok(service.url, 'GET', '/v1/tables')
+  return (body.tables as Array<{ name: string, rowCount: number }>).find((t) => t.name === table)?.rowCount ?? -1
+}
+
+async function measureImport (report: Report): Promise<void> {
+  let generated: GeneratedExport | undefined
+  const prepare = async (dir: string): Promise<void> => {
+    progress('generating the export zip')
+    generated = await generateExport(dir)
+    report.info('import: export', `${thousands(generated.entries)} entries, ${thousands(generated.tracks)} tracks, ${generated.files} files, zip ${mb(generated.zipBytes)}`)
+  }
+  await withService(report, 'import', { prepare }, async (service) => {
+    const zip = { file: generated!.zipFile, contentType: 'application/zip' }
+    const idle = memoryOf(service.pid)
+    report.memory('import: service RSS idle before (VmRSS)', idle.rss)
+    report.memory('import: service peak RSS at start (VmHWM)', idle.peak)
+
+    progress('importing the export zip')
+    const first = await ok(service.url, 'POST', '/v1/ingest/streaming-history', zip)
+    const afterFirst = memoryOf(service.pid)
+    report.timing('import: 150,000 plays, 12 files (zip)', first.ms, importTargetMs)
+    report.memory('import: service peak RSS (VmHWM after)', afterFirst.peak, importPeakRssTarget)
+    checkImport(report, first.body, generated!)
+    const stored = await tableRows(service, 'tracks_played')
+    report.check('import: tracks_played rows in the lake', stored === first.body.inserted, thousands(stored), thousands(first.body.inserted))
+
+    progress('importing the same zip again')
+    const second = await ok(service.url, 'POST', '/v1/ingest/streaming-history', zip)
+    report.timing('re-import: same zip', second.ms, importTargetMs)
+    report.check('re-import: inserted / duplicates', second.body.inserted === 0 && second.body.duplicates === generated!.rows,
+      `${second.body.inserted} / ${thousands(second.body.duplicates)}`, `0 / ${thousands(generated!.rows)}`)
+    report.memory('re-import: service peak RSS (VmHWM after)', memoryOf(service.pid).peak, importPeakRssTarget)
+  })
+}
+
+// 2. Spotify catalog calls per entity, per-id (Development Mode) and with ?ids= batch endpoints.
+
+/** Two plays of every catalog track, as an export file with nothing but the track URI and names. */
+function catalogExport (trackIds: string[]): Array<Record<string, unknown>> {
+  const start = Date.UTC(2025, 0, 1)
+  return trackIds.flatMap((trackId, n) => Array.from({ length: playsPerCatalogTrack }, (_, k) => exportEntry({
+    ts: new Date(start + (n * playsPerCatalogTrack + k) * 600_000).toISOString().replace('.000Z', 'Z'),
+    ms_played: 200_000,
+    spotify_track_uri: `spotify:track:${trackId}`,
+    master_metadata_track_name: `Song ${n}.0`,
+    master_metadata_album_artist_name: `Artist ${n}`,
+    master_metadata_album_album_name: `Album ${n}`,
+  })))
+}
+
+async function measureSpotifyCalls (report: Report, batchEndpoints: boolean): Promise<void> {
+  const mode = batchEndpoints ? 'batch' : 'per-id'
+  const fake = await createFakeSpotify({ batchEndpoints })
+  const catalog = seedCatalog(fake, { artists: catalogArtists, tracksPerArtist: 1, devMode: !batchEndpoints })
+  try {
+    await withService(report, `spotify-${mode}`, { env: spotifyEnv(fake.url) }, async (service) => {
+      const entries = catalogExport(catalog.trackIds)
+      const imported = await ok(service.url, 'POST', '/v1/ingest/streaming-history?file=Streaming_History_Audio_2025.json', { json: entries })
+      report.check(`spotify ${mode}: plays imported`, imported.body.inserted === entries.length, String(imported.body.inserted), String(entries.length))
+      for (const resource of resources) await enrichResource(report, fake, service, mode, resource, batchEndpoints)
+      report.info(`spotify ${mode}: token requests (not catalog calls)`, String(fake.server.count('/api/token')))
+    })
+  } finally {
+    await fake.close()
+  }
+}
+
+async function enrichResource (report: Report, fake: FakeSpotify, service: Service, mode: string, resource: CatalogKind, batchEndpoints: boolean): Promise<void> {
+  progress(`spotify ${mode}: enriching ${resource}`)
+  const before = fake.catalogCalls(resource)
+  const run = await runGranular(service.url, resource)
+  const calls = fake.catalogCalls(resource) - before
+  const ids = catalogArtists
+  report.check(`spotify ${mode}: ${resource} planned / records / failures`,
+    run.planned === ids && run.records === ids && run.failures === 0 && run.nonComplete === 0 && run.inserted === ids,
+    `${run.planned} / ${run.records} / ${run.failures}, ${run.inserted} written`, `${ids} / ${ids} / 0, ${ids} written`)
+
+  const perId = calls / Math.max(run.planned, 1)
+  const size = batchSizes[resource]
+  // Auto mode may spend one ?ids= probe per resource before it learns the app has no batch endpoints.
+  const allowed = batchEndpoints ? Math.ceil(ids / size) : ids + 1
+  const target = batchEndpoints ? `1/${size} = ${(1 / size).toFixed(3)}` : '1 per id (+1 probe)'
+  report.compare(`spotify ${mode}: calls per ${resource.slice(0, -1)}`, `${perId.toFixed(3)} (${calls} calls / ${run.planned}, ${(run.ms / 1000).toFixed(1)} s)`, target, calls <= allowed)
+  report.check(`spotify ${mode}: ${resource} fetch "calls" = fake's count`, run.reportedCalls === calls, String(run.reportedCalls), String(calls))
+}
+
+// 3. Plan latency on a lake of 1,000,000 plays and 20,000 artists.
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+async function timePlan (service: Service, resource: CatalogKind): Promise<{ ms: number, total: number }> {
+  const answer = await ok(service.url, 'POST', `/v1/spotify/${resource}/plan`, { json: {} })
+  return { ms: answer.ms, total: answer.body.total }
+}
+
+async function measurePlans (report: Report): Promise<void> {
+  const fake = await createFakeSpotify({ batchEndpoints: true })
+  let lake: LargeLake | undefined
+  const prepare = async (dir: string): Promise<void> => {
+    progress('building a lake of 1,000,000 plays')
+    const started = Date.now()
+    lake = await buildLargeLake(path.join(dir, 'data'))
+    report.timing('plans: building the lake (DuckDB, in the bench)', Date.now() - started)
+    report.check('plans: tracks_played rows', lake.plays === lakePlays, thousands(lake.plays), thousands(lakePlays))
+  }
+  try {
+    await withService(report, 'plans', { env: spotifyEnv(fake.url), prepare }, async (service) => {
+      progress('timing plans')
+      const artistRuns: Array<{ ms: number, total: number }> = []
+      for (let i = 0; i < planRuns; i++) artistRuns.push(await timePlan(service, 'artists'))
+      const times = artistRuns.map((r) => r.ms)
+      report.timing(`plans: artists plan, median of ${planRuns}`, median(times), planTargetMs)
+      report.timing(`plans: artists plan, max of ${planRuns}`, Math.max(...times), planTargetMs)
+      report.info('plans: artists plan runs', times.map((t) => ms(t)).join(', '))
+      report.check('plans: artists plan keys', artistRuns.every((r) => r.total === lake!.expected.artists),
+        [...new Set(artistRuns.map((r) => thousands(r.total)))].join(', '), thousands(lake!.expected.artists))
+      for (const resource of ['tracks', 'albums'] as const) {
+        const run = await timePlan(service, resource)
+        report.timing(`plans: ${resource} plan`, run.ms, planTargetMs)
+        report.check(`plans: ${resource} plan keys`, run.total === lake!.expected[resource], thousands(run.total), thousands(lake!.expected[resource]))
+      }
+      await measureWrites(report, service, lake!)
+      report.check('plans: Spotify calls made by plans and writes', fake.catalogCalls() === 0, String(fake.catalogCalls()), '0')
+      report.memory('plans: service peak RSS (VmHWM)', memoryOf(service.pid).peak)
+    })
+  } finally {
+    await fake.close()
+  }
+}
+
+async function measureWrites (report: Report, service: Service, lake: LargeLake): Promise<void> {
+  const fetchedAt = new Date().toISOString()
+  const artists = lake.unknownArtists.slice(0, writeRecords).map((id, n) => ({
+    artist_id: id, artist_name: `Bench Artist ${n}`, genres: ['bench pop', `bench ${n % 5}`], popularity: 50, followers: 1000, image_url: null, fetched_at: fetchedAt,
+  }))
+  const artistWrite = await ok(service.url, 'POST', '/v1/spotify/artists/write', { json: { records: artists } })
+  report.timing(`plans: artists write, ${artists.length} records`, artistWrite.ms)
+  report.check('plans: artists written', artistWrite.body.records.inserted === writeRecords, String(artistWrite.body.records.inserted), String(writeRecords))
+
+  // Not asked for by the targets, but a resolved track refills its plays, which rewrites all of tracks_played.
+  const tracks = lake.unresolvedTracks.slice(0, writeRecords).map((id, n) => ({
+    track_id: id, track_name: `Bench Song ${n}`, artist_id: lake.unknownArtists[n]!, artist_name: `Bench Artist ${n}`, fetched_at: fetchedAt,
+  }))
+  const trackWrite = await ok(service.url, 'POST', '/v1/spotify/tracks/write', { json: { records: tracks } })
+  report.timing(`plans: tracks write, ${tracks.length} records (refills plays)`, trackWrite.ms)
+  report.check('plans: tracks written, plays refilled', trackWrite.body.records.inserted === writeRecords && trackWrite.body.records.playsFilled > 0,
+    `${trackWrite.body.records.inserted}, ${thousands(trackWrite.body.records.playsFilled ?? 0)} plays`, `${writeRecords}, > 0 plays`)
+}
+
+const loadAtStart = os.loadavg()[0]!
+
+/** The load average says whether other work on the machine shared the CPUs with the bench. */
+function machine (): string {
+  const cpus = os.cpus()
+  const load = `load average (1 min) ${loadAtStart.toFixed(2)} at start, ${os.loadavg()[0]!.toFixed(2)} at end`
+  return `machine: ${cpus[0]?.model ?? 'unknown cpu'} × ${cpus.length}, ${mb(os.totalmem())} RAM, ${os.type()} ${os.release()}, node ${process.version}, ${load}`
+}
+
+/** `npm run bench -- import plans` runs only those measures. */
+const only = new Set(process.argv.slice(2))
+const wanted = (name: string): boolean => only.size === 0 || only.has(name)
+
+const report = createReport()
+progress('building dist/ (the service runs as in production)')
+await buildProduction()
+if (wanted('import')) await measureImport(report)
+if (wanted('spotify')) {
+  await measureSpotifyCalls(report, false)
+  await measureSpotifyCalls(report, true)
+}
+if (wanted('plans')) await measurePlans(report)
+
+console.log(`\n${formatTable(report.rows)}\n`)
+for (const { name, lines } of serviceLogs) {
+  console.log(`service log (${name}, warn and above): ${lines.length} line(s)`)
+  for (const line of lines.slice(0, logLinesShown)) console.log(`  ${line}`)
+}
+console.log(machine())
+process.exitCode = report.failed() ? 1 : 0

@@ -1,0 +1,54 @@
+import { createReadStream } from 'node:fs'
+import fs from 'node:fs/promises'
+import http from 'node:http'
+import { performance } from 'node:perf_hooks'
+
+export type Body = { json: unknown } | { file: string, contentType: string }
+
+export interface Answer {
+  status: number
+  body: any
+  ms: number
+}
+
+/** One request to the service, timed from the first byte sent to the last byte received. */
+export async function call (baseUrl: string, method: 'GET' | 'POST', path: string, body?: Body): Promise<Answer> {
+  const headers: Record<string, string | number> = {}
+  let payload: Buffer | undefined
+  if (body && 'json' in body) {
+    payload = Buffer.from(JSON.stringify(body.json))
+    headers['content-type'] = 'application/json'
+    headers['content-length'] = payload.length
+  } else if (body) {
+    headers['content-type'] = body.contentType
+    headers['content-length'] = (await fs.stat(body.file)).size
+  }
+  const started = performance.now()
+  const { status, text } = await new Promise<{ status: number, text: string }>((resolve, reject) => {
+    const req = http.request(new URL(path, baseUrl), { method, headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    if (body && 'file' in body) createReadStream(body.file).on('error', reject).pipe(req)
+    else req.end(payload)
+  })
+  const elapsed = performance.now() - started
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {}
+  return { status, body: parsed, ms: elapsed }
+}
+
+/** Like call, but a status other than 200 is an error naming the route and the service's answer. */
+export async function ok (baseUrl: string, method: 'GET' | 'POST', path: string, body?: Body): Promise<Answer> {
+  const answer = await call(baseUrl, method, path, body)
+  if (answer.status !== 200) {
+    const detail = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)
+    throw new Error(`${method} ${path} answered ${answer.status}: ${detail.slice(0, 400)}`)
+  }
+  return answer
+}
