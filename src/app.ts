@@ -67,7 +67,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const limiters = createLimiters(config.musicbrainz.ratePerSec)
 
   const spotifyAuth = createSpotifyAuth({ config, state, secrets, upstream, limiter: limiters.spotify, log: app.log })
-  const spotify = createSpotifyClient({ config, auth: spotifyAuth, upstream, limiter: limiters.spotify, log: app.log, sleep, now })
+  const spotify = createSpotifyClient({ config, auth: spotifyAuth, state, upstream, limiter: limiters.spotify, log: app.log, sleep, now })
   const listenbrainz = createListenBrainzClient({ config, upstream, limiter: limiters.listenbrainz, sleep })
   const ingest = createIngestService({ config, lake, raw, spotify, listenbrainz, now, log: app.log })
   const spotifySteps = createSpotifySteps({ config, lake, raw, spotify, now, log: app.log })

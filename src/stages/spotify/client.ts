@@ -4,6 +4,7 @@ import type { BatchEndpointMode, Config } from '../../config.ts'
 import { AppError } from '../../errors.ts'
 import { createHttpClient, describeBody, stripSuffix, userAgent, type HttpResponse } from '../../http/client.ts'
 import { RateLimited } from '../../http/rate-limited.ts'
+import type { StateStore } from '../../lake/state-store.ts'
 import type { SpotifyAuth } from './auth.ts'
 
 /** Retry-After values up to this are waited out inside the request; longer ones end the batch as rate_limited. */
@@ -40,9 +41,19 @@ export interface SpotifyClient {
   usesBatch (kind: CatalogKind): boolean
 }
 
+/** How long a learned "no batch endpoints" is trusted before auto mode tries ?ids= again (the app may be upgraded). */
+const batchProbeEveryMs = 7 * 24 * 60 * 60 * 1000
+const capabilityState = 'spotify-batch-endpoints'
+
+interface StoredCapability {
+  unavailable: CatalogKind[]
+  learnedAt: string
+}
+
 export function createSpotifyClient (deps: {
   config: Config
   auth: SpotifyAuth
+  state: StateStore
   upstream: { timeoutMs: number, retries: number, retryBaseMs: number }
   limiter: Bottleneck
   log: FastifyBaseLogger
@@ -59,7 +70,23 @@ export function createSpotifyClient (deps: {
     limiter: deps.limiter,
   })
   const batchUnavailable = new Set<CatalogKind>()
+  let capabilityLoaded = false
   let blockedUntil = 0
+
+  // What auto mode learned survives a restart, so each start does not spend a refused ?ids= call per kind.
+  async function loadCapability (): Promise<void> {
+    if (capabilityLoaded) return
+    capabilityLoaded = true
+    const stored = await deps.state.read<StoredCapability>(capabilityState)
+    if (stored && now().getTime() - Date.parse(stored.learnedAt) < batchProbeEveryMs) {
+      for (const kind of stored.unavailable) batchUnavailable.add(kind)
+    }
+  }
+
+  async function learnUnavailable (kind: CatalogKind): Promise<void> {
+    batchUnavailable.add(kind)
+    await deps.state.write(capabilityState, { unavailable: [...batchUnavailable], learnedAt: now().toISOString() } satisfies StoredCapability)
+  }
 
   function checkBlocked (): void {
     const remaining = Math.ceil((blockedUntil - now().getTime()) / 1000)
@@ -132,7 +159,7 @@ export function createSpotifyClient (deps: {
       if (mode === 'on') {
         throw new AppError('UPSTREAM_FAILED', `Spotify refused GET /v1/${kind}?ids= (${response.status}): this app has no batch endpoints; set SPOTIFY_BATCH_ENDPOINTS=auto or off`)
       }
-      batchUnavailable.add(kind)
+      await learnUnavailable(kind)
       log.info({ upstream: 'spotify', kind, status: response.status }, 'Spotify batch endpoint unavailable to this app; using one call per id from now on')
       return false
     }
@@ -152,6 +179,7 @@ export function createSpotifyClient (deps: {
   const usesBatch = (kind: CatalogKind): boolean => mode !== 'off' && !batchUnavailable.has(kind)
 
   async function lookup (kind: CatalogKind, ids: readonly string[]): Promise<LookupResult> {
+    if (mode === 'auto') await loadCapability()
     const result: LookupResult = { found: [], missing: [], calls: 0 }
     let index = 0
     try {

@@ -126,11 +126,23 @@ describe('Spotify artist and album enrichment', () => {
     expect(genres).toHaveLength(240)
   })
 
-  it('auto mode falls back on a 404 from the batch endpoint too, and remembers it', async () => {
+  it('auto mode falls back on a 404 from the batch endpoint too, and remembers it across restarts for a week', async () => {
     const s = await setup({ artists: 8, fake: { batchRefusalStatus: 404 } })
     await pollPlays(s, 8)
+    const probes = () => s.spotify.server.count(/^\/v1\/artists\?ids=/)
+    const restart = async () => {
+      await s.t.app.close()
+      s.t = await buildTestApp(spotifyEnv(s.spotify.url), { now: () => new Date(s.clock.now) }, s.t.dataDir)
+    }
+    await runStep(s.t.app, '/v1/spotify/artists', { batchSize: 3, limit: 4 })
+    expect(probes()).toBe(1)
+    await restart()
+    await runStep(s.t.app, '/v1/spotify/artists', { batchSize: 3, limit: 2 })
+    expect(probes()).toBe(1)
+    s.clock.now += 8 * day
+    await restart()
     await runStep(s.t.app, '/v1/spotify/artists', { batchSize: 3 })
-    expect(s.spotify.server.count(/^\/v1\/artists\?ids=/)).toBe(1)
+    expect(probes()).toBe(2)
     expect(await tableRows(s.t.app, 'spotify_artists')).toHaveLength(8)
   })
 
