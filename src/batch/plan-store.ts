@@ -101,7 +101,7 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
       items: input.items,
       batches,
     }
-    await state.write(nameFor(planId), plan)
+    await state.write(nameFor(planId), plan, { compact: true })
     return plan
   }
 
@@ -146,7 +146,7 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
           batch.failures = outcome.failures
         }
       }
-      await state.write(nameFor(planId), plan)
+      await state.write(nameFor(planId), plan, { compact: true })
     })
   }
 

@@ -5,8 +5,8 @@ import { writeFileAtomic } from './atomic-file.ts'
 export interface StateStore {
   readonly dir: string
   read<T> (name: string): Promise<T | undefined>
-  /** Atomic replace; `secret` files are readable by the service user only. */
-  write (name: string, value: unknown, options?: { secret?: boolean }): Promise<void>
+  /** Atomic replace; `secret` files are readable by the service user only; `compact` skips pretty-printing. */
+  write (name: string, value: unknown, options?: { secret?: boolean, compact?: boolean }): Promise<void>
   remove (name: string): Promise<void>
 }
 
@@ -26,7 +26,7 @@ export function createStateStore (dir: string): StateStore {
       }
     },
     async write (name, value, options = {}) {
-      await writeFileAtomic(fileFor(name), JSON.stringify(value, null, 2), options.secret ? 0o600 : 0o644)
+      await writeFileAtomic(fileFor(name), options.compact ? JSON.stringify(value) : JSON.stringify(value, null, 2), options.secret ? 0o600 : 0o644)
     },
     async remove (name) {
       await fs.rm(fileFor(name), { force: true })

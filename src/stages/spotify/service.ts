@@ -15,10 +15,8 @@ import { albumRecord, artistRecord, releaseYear, trackRecord, type AlbumRecord, 
 const rawReuseMs = 24 * 60 * 60 * 1000
 const noLimit = 2 ** 31 - 1
 
-export interface SpotifyPlanItem extends PlanItem {
-  name: string | null
-  plays: number
-}
+/** A plan holds ids only: the fetch needs nothing else, and a 25,000-key plan stays quick to take and to store. */
+export type SpotifyPlanItem = PlanItem
 
 const NameSchema = Type.String({ minLength: 1, maxLength: 1000 })
 const OptionalText = Type.Optional(Nullable(Type.String({ maxLength: 2000 })))
@@ -90,7 +88,7 @@ export function createSpotifySteps (deps: {
       now: now().toISOString(),
       limit: limit ?? noLimit,
     })
-    return rows.map((row) => ({ id: String(row.id), name: typeof row.name === 'string' ? row.name : null, plays: Number(row.plays) }))
+    return rows.map((row) => ({ id: String(row.id) }))
   }
 
   async function fetchKind<Rec> (kind: CatalogKind, items: SpotifyPlanItem[], toRecord: (body: unknown, fetchedAt: string) => Rec | undefined): Promise<FetchOutcome<Rec>> {
@@ -138,12 +136,12 @@ export function createSpotifySteps (deps: {
     // Imported plays carry only a track URI and names; resolving a track gives all its plays their artist and album
     // ids, so the most played tracks go first and a daily quota goes where it matters.
     plan: ({ limit }) => plan('tracks', `
-      SELECT p.track_id AS id, any_value(p.track_name) AS name, count(*)::INTEGER AS plays
-      FROM tracks_played p
-      WHERE p.track_id IS NOT NULL AND p.artist_id IS NULL
-        AND NOT EXISTS (SELECT 1 FROM spotify_tracks t WHERE t.track_id = p.track_id)
-        AND ${notInBackoff('p.track_id')}
-      GROUP BY p.track_id
+      WITH played AS (
+        SELECT track_id AS id, count(*) AS plays FROM tracks_played
+        WHERE track_id IS NOT NULL AND artist_id IS NULL GROUP BY track_id)
+      SELECT id FROM played p
+      WHERE NOT EXISTS (SELECT 1 FROM spotify_tracks t WHERE t.track_id = p.id)
+        AND ${notInBackoff('p.id')}
       ORDER BY plays DESC, id
       LIMIT $limit`, limit),
     fetch: (items) => fetchKind('tracks', items, trackRecord),
@@ -175,17 +173,13 @@ export function createSpotifySteps (deps: {
     // Every credited artist counts, not only the first: features get enriched too. Ties are broken by id.
     plan: ({ limit }) => plan('artists', `
       WITH credited AS (
-        SELECT unnest(CASE WHEN len(artist_ids) > 0 THEN artist_ids ELSE [artist_id] END) AS id,
-               unnest(CASE WHEN len(artist_ids) > 0 THEN artist_names ELSE [artist_name] END) AS name
-        FROM tracks_played WHERE artist_id IS NOT NULL
-      )
-      SELECT c.id, any_value(c.name) AS name, count(*)::INTEGER AS plays
-      FROM credited c
-      WHERE c.id IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM spotify_artists a WHERE a.artist_id = c.id)
-        AND ${notInBackoff('c.id')}
-      GROUP BY c.id
-      ORDER BY plays DESC, c.id
+        SELECT unnest(CASE WHEN len(artist_ids) > 0 THEN artist_ids ELSE [artist_id] END) AS id
+        FROM tracks_played WHERE artist_id IS NOT NULL),
+      played AS (SELECT id, count(*) AS plays FROM credited WHERE id IS NOT NULL GROUP BY id)
+      SELECT id FROM played p
+      WHERE NOT EXISTS (SELECT 1 FROM spotify_artists a WHERE a.artist_id = p.id)
+        AND ${notInBackoff('p.id')}
+      ORDER BY plays DESC, id
       LIMIT $limit`, limit),
     fetch: (items) => fetchKind('artists', items, artistRecord),
     write: async (records) => lake.write([spotifyArtists, spotifyArtistGenre], async (tx) => {
@@ -215,12 +209,10 @@ export function createSpotifySteps (deps: {
     recordId: (record) => record.album_id,
     requireConfig,
     plan: ({ limit }) => plan('albums', `
-      SELECT p.album_id AS id, any_value(p.album_name) AS name, count(*)::INTEGER AS plays
-      FROM tracks_played p
-      WHERE p.album_id IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM spotify_albums a WHERE a.album_id = p.album_id)
-        AND ${notInBackoff('p.album_id')}
-      GROUP BY p.album_id
+      WITH played AS (SELECT album_id AS id, count(*) AS plays FROM tracks_played WHERE album_id IS NOT NULL GROUP BY album_id)
+      SELECT id FROM played p
+      WHERE NOT EXISTS (SELECT 1 FROM spotify_albums a WHERE a.album_id = p.id)
+        AND ${notInBackoff('p.id')}
       ORDER BY plays DESC, id
       LIMIT $limit`, limit),
     fetch: (items) => fetchKind('albums', items, albumRecord),
