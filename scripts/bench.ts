@@ -11,7 +11,8 @@ import { runGranular } from './bench/granular.ts'
 import { ok } from './bench/http.ts'
 import { buildLargeLake, lakePlays, type LargeLake } from './bench/lake-fixture.ts'
 import { createReport, formatTable, mb, ms, type Report } from './bench/report.ts'
-import { buildProduction, makeTempDir, memoryOf, spotifyEnv, startService, type Service } from './bench/service.ts'
+import { spotifyEnv } from '../test/helpers/build-app.ts'
+import { buildProduction, makeTempDir, memoryOf, startService, type Service } from './bench/service.ts'
 
 const MB = 1024 * 1024
 const importTargetMs = 10_000

@@ -48,17 +48,6 @@ async function freePort (): Promise<number> {
   return port
 }
 
-export function spotifyEnv (url: string): Record<string, string> {
-  return {
-    SPOTIFY_CLIENT_ID: 'test-client-id',
-    SPOTIFY_CLIENT_SECRET: 'test-client-secret',
-    SPOTIFY_REFRESH_TOKEN: 'test-refresh-token',
-    SPOTIFY_API_URL: url,
-    SPOTIFY_ACCOUNTS_URL: url,
-    SPOTIFY_BATCH_ENDPOINTS: 'auto',
-  }
-}
-
 /** The environment of the child: nothing tracklake reads is inherited, and every upstream points at 127.0.0.1. */
 function serviceEnv (dataDir: string, port: number, extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
