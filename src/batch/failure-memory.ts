@@ -13,9 +13,6 @@ export interface FailureScope {
   resource: string
 }
 
-/** Days until the next attempt after the n-th failure: 1, 2, 4, … capped at 32. */
-export const backoffDays = (attempts: number): number => Math.min(2 ** Math.max(attempts - 1, 0), 32)
-
 /**
  * Records real misses. Posting the same failure twice changes nothing: a failure counts only when it is newer than the
  * last one stored for that entity.
@@ -55,6 +52,7 @@ export async function recordFailures (lake: Lake, scope: FailureScope, failures:
         SELECT * FROM enrichment_failures c WHERE NOT EXISTS (
           SELECT 1 FROM ${newer} n WHERE n.stage = c.stage AND n.resource = c.resource AND n.entity_id = c.entity_id)
         UNION ALL
+        -- The n-th failure waits 1, 2, 4, … days, at most 32.
         SELECT stage, resource, entity_id, reason, http_status, attempts, first_failed_at, last_failed_at,
                last_failed_at + to_days(least(CAST(pow(2, attempts - 1) AS INTEGER), 32)) AS next_attempt_at
         FROM ${newer}`)

@@ -1,3 +1,6 @@
+/** Retry-After values up to this are waited out inside the request; longer ones end the step as rate_limited. */
+export const maxWaitSeconds = 30
+
 /**
  * The upstream asked us to wait longer than a request can: not an error of the step. Steps catch it, keep what they
  * fetched, and answer `status: "rate_limited"` with `retryAfterSeconds`.

@@ -2,8 +2,7 @@ import type Bottleneck from 'bottleneck'
 import type { Config } from '../../config.ts'
 import { AppError, notConfigured } from '../../errors.ts'
 import { createHttpClient, describeBody, stripSuffix, userAgent } from '../../http/client.ts'
-import { RateLimited } from '../../http/rate-limited.ts'
-import { maxWaitSeconds } from '../spotify/client.ts'
+import { maxWaitSeconds, RateLimited } from '../../http/rate-limited.ts'
 
 /** ListenBrainz caps `count` at 1000 (MAX_ITEMS_PER_GET). */
 export const listensPerPage = 1000

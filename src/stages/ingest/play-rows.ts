@@ -40,8 +40,6 @@ export interface PlayRow {
 /** Spotify counts a stream as a play from 30 seconds on. */
 export const minPlayMs = 30_000
 
-export const spotifyIdPattern = /^[0-9A-Za-z]{22}$/
-
 /** The id of the track in `spotify:track:<id>`, `https://open.spotify.com/track/<id>` or a bare id. */
 export function spotifyTrackId (value: unknown): string | null {
   if (typeof value !== 'string') return null

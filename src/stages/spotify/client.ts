@@ -3,12 +3,10 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BatchEndpointMode, Config } from '../../config.ts'
 import { AppError } from '../../errors.ts'
 import { createHttpClient, describeBody, stripSuffix, userAgent, type HttpResponse } from '../../http/client.ts'
-import { RateLimited } from '../../http/rate-limited.ts'
+import { maxWaitSeconds, RateLimited } from '../../http/rate-limited.ts'
 import type { StateStore } from '../../lake/state-store.ts'
 import type { SpotifyAuth } from './auth.ts'
 
-/** Retry-After values up to this are waited out inside the request; longer ones end the batch as rate_limited. */
-export const maxWaitSeconds = 30
 const maxShortWaits = 3
 
 export type CatalogKind = 'tracks' | 'artists' | 'albums'
@@ -37,8 +35,6 @@ export interface SpotifyClient {
   requireApp (): void
   get (path: string, options?: { user?: boolean, searchParams?: Record<string, string | number> }): Promise<HttpResponse>
   lookup (kind: CatalogKind, ids: readonly string[]): Promise<LookupResult>
-  /** Whether `?ids=` is used for a kind right now (auto mode learns it from the first 403/404). */
-  usesBatch (kind: CatalogKind): boolean
 }
 
 /** How long a learned "no batch endpoints" is trusted before auto mode tries ?ids= again (the app may be upgraded). */
@@ -205,5 +201,5 @@ export function createSpotifyClient (deps: {
     return result
   }
 
-  return { requireApp: () => auth.requireApp(), get, lookup, usesBatch }
+  return { requireApp: () => auth.requireApp(), get, lookup }
 }
