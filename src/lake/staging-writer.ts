@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import { createWriteStream, type WriteStream } from 'node:fs'
+import fs from 'node:fs/promises'
 import { once } from 'node:events'
 import path from 'node:path'
 
@@ -50,5 +52,18 @@ export function createStagingWriter (dir: string, rowsPerFile = stagingRowsPerFi
       out.on('error', () => {})
       out.destroy()
     },
+  }
+}
+
+/** Runs `fn` with a fresh work folder under `tmpDir` and a staging writer in it; both are gone afterwards. */
+export async function withStaging<T> (tmpDir: string, prefix: string, fn: (staging: StagingWriter, dir: string) => Promise<T>): Promise<T> {
+  const dir = path.join(tmpDir, `${prefix}-${randomUUID()}`)
+  await fs.mkdir(dir, { recursive: true })
+  const staging = createStagingWriter(dir)
+  try {
+    return await fn(staging, dir)
+  } finally {
+    staging.abort()
+    await fs.rm(dir, { recursive: true, force: true })
   }
 }

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto'
-import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../../config.ts'
@@ -8,7 +6,7 @@ import { describeBody } from '../../http/client.ts'
 import { RateLimited } from '../../http/rate-limited.ts'
 import type { Lake } from '../../lake/lake.ts'
 import type { RawZone } from '../../lake/raw-zone.ts'
-import { createStagingWriter } from '../../lake/staging-writer.ts'
+import { withStaging } from '../../lake/staging-writer.ts'
 import type { SpotifyClient } from '../spotify/client.ts'
 import { trackRecord, type TrackRecord } from '../spotify/mappers.ts'
 import { listensPerPage, type ListenBrainzClient } from './listenbrainz-client.ts'
@@ -155,15 +153,12 @@ export function createIngestService (deps: {
 
   async function streamingHistory (upload: ExportUpload): Promise<ImportResult> {
     const ingestedAt = now().toISOString()
-    const work = path.join(lake.tmpDir, `import-${randomUUID()}`)
-    await fs.mkdir(work, { recursive: true })
     // Rows stream to staging files; a bad entry anywhere fails the request before anything reaches the lake.
-    const staging = createStagingWriter(work)
-    const reports: Array<ExportFileReport & SkipCounts> = []
-    const onFile = async (name: string, entries: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> => {
-      reports.push(await parseExportEntries(name, entries, { userId, ingestedAt }, (row) => staging.write(row)))
-    }
-    try {
+    return withStaging(lake.tmpDir, 'import', async (staging, work) => {
+      const reports: Array<ExportFileReport & SkipCounts> = []
+      const onFile = async (name: string, entries: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> => {
+        reports.push(await parseExportEntries(name, entries, { userId, ingestedAt }, (row) => staging.write(row)))
+      }
       let ignored: string[] = []
       if (upload.kind === 'json') {
         await onFile(upload.name, entriesOfParsed(upload.name, upload.data))
@@ -185,10 +180,7 @@ export function createIngestService (deps: {
         ignoredFiles: ignored,
         fileReports: reports.map(({ name, entries, rows, shortPlays, skipped }) => ({ name, entries, rows, shortPlays, skipped })),
       }
-    } finally {
-      staging.abort()
-      await fs.rm(work, { recursive: true, force: true })
-    }
+    })
   }
 
   function playFromListen (listen: unknown, ingestedAt: string): PlayRow | undefined {
@@ -236,55 +228,51 @@ export function createIngestService (deps: {
     const ingestedAt = now().toISOString()
     const cursor = await newestPlay(lake, userId, 'listenbrainz')
     const cursorSeconds = cursor ? Math.floor(Date.parse(cursor) / 1000) : undefined
-    const work = path.join(lake.tmpDir, `listenbrainz-${randomUUID()}`)
-    await fs.mkdir(work, { recursive: true })
-    const staging = createStagingWriter(work)
     let pages = 0
     let maxTs: number | undefined
-    try {
-      while (pages < maxListenBrainzPages) {
-        const page = await deps.listenbrainz.listensBefore(maxTs)
-        pages++
-        await raw.save('listenbrainz/listens', `${stamp()}-page-${pages}`, { fetchedAt: ingestedAt, url: page.url, status: 200, body: page.body })
-        let oldest: number | undefined
-        let reachedCursor = false
-        for (const listen of page.listens) {
-          const row = playFromListen(listen, ingestedAt)
-          if (!row) continue
-          const seconds = Math.floor(Date.parse(row.played_at) / 1000)
-          oldest = Math.min(oldest ?? seconds, seconds)
-          // Listens in the cursor's own second may be new (several listens can share a second); older ones are stored.
-          if (cursorSeconds !== undefined && seconds < cursorSeconds) {
-            reachedCursor = true
-            continue
+    return withStaging(lake.tmpDir, 'listenbrainz', async (staging) => {
+      try {
+        while (pages < maxListenBrainzPages) {
+          const page = await deps.listenbrainz.listensBefore(maxTs)
+          pages++
+          await raw.save('listenbrainz/listens', `${stamp()}-page-${pages}`, { fetchedAt: ingestedAt, url: page.url, status: 200, body: page.body })
+          let oldest: number | undefined
+          let reachedCursor = false
+          for (const listen of page.listens) {
+            const row = playFromListen(listen, ingestedAt)
+            if (!row) continue
+            const seconds = Math.floor(Date.parse(row.played_at) / 1000)
+            oldest = Math.min(oldest ?? seconds, seconds)
+            // Listens in the cursor's own second may be new (several listens can share a second); older ones are stored.
+            if (cursorSeconds !== undefined && seconds < cursorSeconds) {
+              reachedCursor = true
+              continue
+            }
+            await staging.write(row)
           }
-          await staging.write(row)
+          if (reachedCursor || oldest === undefined || page.listens.length < listensPerPage) break
+          // Ask again from the oldest second (deduplicated by play id) so listens sharing it across the page boundary
+          // are not lost; a page filled by a single second moves on past it.
+          const next = oldest + 1 < (maxTs ?? Number.POSITIVE_INFINITY) ? oldest + 1 : oldest
+          maxTs = next
         }
-        if (reachedCursor || oldest === undefined || page.listens.length < listensPerPage) break
-        // Ask again from the oldest second (deduplicated by play id) so listens sharing it across the page boundary
-        // are not lost; a page filled by a single second moves on past it.
-        const next = oldest + 1 < (maxTs ?? Number.POSITIVE_INFINITY) ? oldest + 1 : oldest
-        maxTs = next
+        const staged = await staging.finish()
+        const result = await writePlays(lake, staged)
+        return {
+          status: 'complete',
+          fetched: staged.rows,
+          inserted: result.inserted,
+          duplicates: result.duplicates,
+          cursor: await newestPlay(lake, userId, 'listenbrainz'),
+          pages,
+        }
+      } catch (err) {
+        if (err instanceof RateLimited) {
+          return { status: 'rate_limited', fetched: 0, inserted: 0, duplicates: 0, cursor, pages, retryAfterSeconds: err.retryAfterSeconds }
+        }
+        throw err
       }
-      const staged = await staging.finish()
-      const result = await writePlays(lake, staged)
-      return {
-        status: 'complete',
-        fetched: staged.rows,
-        inserted: result.inserted,
-        duplicates: result.duplicates,
-        cursor: await newestPlay(lake, userId, 'listenbrainz'),
-        pages,
-      }
-    } catch (err) {
-      if (err instanceof RateLimited) {
-        return { status: 'rate_limited', fetched: 0, inserted: 0, duplicates: 0, cursor, pages, retryAfterSeconds: err.retryAfterSeconds }
-      }
-      throw err
-    } finally {
-      staging.abort()
-      await fs.rm(work, { recursive: true, force: true })
-    }
+    })
   }
 
   return { recentlyPlayed, streamingHistory, listenbrainz }
