@@ -8,11 +8,11 @@ import { createFakeSpotify, seedCatalog, type FakeSpotify } from '../test/fakes/
 import { exportEntry } from '../test/helpers/export.ts'
 import { generateExport, type GeneratedExport } from './bench/export-history.ts'
 import { runGranular } from './bench/granular.ts'
-import { ok } from './bench/http.ts'
+import { ok } from './lib/http.ts'
 import { buildLargeLake, lakePlays, type LargeLake } from './bench/lake-fixture.ts'
 import { createReport, formatTable, mb, ms, type Report } from './bench/report.ts'
 import { spotifyEnv } from '../test/helpers/build-app.ts'
-import { buildProduction, makeTempDir, memoryOf, startService, type Service } from './bench/service.ts'
+import { buildProduction, makeTempDir, memoryOf, startService, type Service } from './lib/service.ts'
 
 const MB = 1024 * 1024
 const importTargetMs = 10_000

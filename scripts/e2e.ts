@@ -2,19 +2,39 @@
 // with fake upstreams on 127.0.0.1. Add a stage by adding a phase below: execute its workflow, then check the lake.
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { createFakeListenBrainz, type FakeListenBrainz } from '../test/fakes/fake-listenbrainz.ts'
 import { createFakeSpotify, seedCatalog, type FakeSpotify } from '../test/fakes/fake-spotify.ts'
 import { exportEntry, podcastEntry } from '../test/helpers/export.ts'
 import { createN8n, ensureN8n, type N8n } from './e2e/n8n.ts'
-import { startService, type Service } from './e2e/service.ts'
+import { buildProduction, makeTempDir, startService, type Service } from './lib/service.ts'
 import { allWorkflows } from './workflows/definitions.ts'
 
 type Row = Record<string, any>
 
+/** The service as n8n reaches it, plus a way to call it as a user would (with the bearer token). */
+interface Api {
+  url: string
+  call<T = any> (method: string, path: string, body?: unknown): Promise<{ status: number, body: T }>
+}
+
+function api (service: Service, token: string): Api {
+  return {
+    url: service.url,
+    async call (method, path, body) {
+      const res = await fetch(`${service.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      const text = await res.text()
+      return { status: res.status, body: text ? JSON.parse(text) : undefined }
+    },
+  }
+}
+
 interface Context {
-  service: Service
+  service: Api
   n8n: N8n
   spotify: FakeSpotify
   listenbrainz: FakeListenBrainz
@@ -32,7 +52,7 @@ const idOf = (name: string): string => {
   return found.id
 }
 
-async function table (service: Service, name: string): Promise<Row[]> {
+async function table (service: Api, name: string): Promise<Row[]> {
   const rows: Row[] = []
   for (let offset = 0; ; offset += 1000) {
     const page = await service.call('GET', `/v1/tables/${name}?limit=1000&offset=${offset}`)
@@ -153,13 +173,14 @@ const phases: Array<{ name: string, run: (ctx: Context) => Promise<void> }> = [
 
 async function main (): Promise<void> {
   await ensureN8n(log)
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tracklake-e2e-'))
+  log('building the service as it runs in production')
+  await buildProduction()
+  const dir = await makeTempDir('e2e')
   const spotify = await createFakeSpotify()
   const listenbrainz = await createFakeListenBrainz()
   const { catalog, exported } = seedUpstreams(spotify, listenbrainz)
   const token = 'e2e-bearer-token-0123456789'
-  const service = await startService({
-    TRACKLAKE_DATA_DIR: dataDir,
+  const running = await startService(path.join(dir, 'data'), {
     TRACKLAKE_API_TOKEN: token,
     SPOTIFY_CLIENT_ID: spotify.options.clientId,
     SPOTIFY_CLIENT_SECRET: spotify.options.clientSecret,
@@ -169,6 +190,7 @@ async function main (): Promise<void> {
     LISTENBRAINZ_URL: listenbrainz.url,
     LISTENBRAINZ_USER: listenbrainz.user,
   })
+  const service = api(running, token)
   const n8n = await createN8n({ TRACKLAKE_URL: service.url, TRACKLAKE_API_TOKEN: token })
   const ctx: Context = {
     service,
@@ -204,11 +226,12 @@ async function main (): Promise<void> {
     failed = true
     console.error(err)
   } finally {
-    await service.stop()
+    await running.stop()
+    for (const line of running.logs) log(`service: ${line}`)
     await spotify.close()
     await listenbrainz.close()
     await n8n.cleanup()
-    await fs.rm(dataDir, { recursive: true, force: true })
+    await fs.rm(dir, { recursive: true, force: true })
   }
   process.exit(failed ? 1 : 0)
 }

@@ -1,4 +1,4 @@
-import { ok } from './http.ts'
+import { ok } from '../lib/http.ts'
 
 export type Resource = 'tracks' | 'artists' | 'albums'
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { freePort } from './service.ts'
+import { freePort } from '../lib/service.ts'
 
 /** The pinned n8n (2.41.x needs a package missing from the registry mirror; see DEVELOPERS.md). */
 export const n8nVersion = '2.40.7'

@@ -9,7 +9,7 @@ import { envNames } from '../../src/config.ts'
 import { call } from './http.ts'
 
 const repoRoot = new URL('../../', import.meta.url)
-/** The production build, as `npm start` and the Docker image run it (the bench builds it first). */
+/** The production build, as `npm start` and the Docker image run it (the bench and the e2e test build it first). */
 const serverEntry = new URL('dist/server.js', repoRoot)
 const readyTimeoutMs = 60_000
 const stopTimeoutMs = 15_000
@@ -37,10 +37,10 @@ process.on('exit', () => {
 })
 
 export async function makeTempDir (name: string): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), `tracklake-bench-${name}-`))
+  return fs.mkdtemp(path.join(os.tmpdir(), `tracklake-${name}-`))
 }
 
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   const server = net.createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as net.AddressInfo
