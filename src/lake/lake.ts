@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { AppError, invalidField } from '../errors.ts'
 import { commitFile, removePartials, tempPathFor } from './atomic-file.ts'
 import { createLockSet } from './lock.ts'
+import { createStagingWriter } from './staging-writer.ts'
 import { execute, readRows, type JsonRow, type SqlParams } from './rows.ts'
 import { tables as catalog, type TableDef } from './tables.ts'
 
@@ -217,10 +218,12 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
       const tx: WriteTx = {
         conn,
         async stage (table, rows) {
-          const file = path.join(tmpDir, `${randomUUID()}.ndjson`)
-          stagedFiles.push(file)
-          await fs.writeFile(file, rows.map((row, i) => JSON.stringify({ ...row, _ord: i })).join('\n'))
-          return tx.stageFiles(table, [file])
+          const dir = path.join(tmpDir, randomUUID())
+          stagedFiles.push(dir)
+          await fs.mkdir(dir)
+          const writer = createStagingWriter(dir)
+          for (const row of rows) await writer.write(row)
+          return tx.stageFiles(table, (await writer.finish()).files)
         },
         async stageFiles (table, files) {
           const name = `staged_${++staged}`
@@ -267,7 +270,7 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
         throw new AppError('LAKE_WRITE_FAILED', `writing ${tablesToLock.map((t) => t.name).join(', ')} failed; the stored tables are unchanged`, { cause: err })
       } finally {
         for (const { temp } of pending.values()) await fs.rm(temp, { force: true })
-        for (const file of stagedFiles) await fs.rm(file, { force: true })
+        for (const file of stagedFiles) await fs.rm(file, { recursive: true, force: true })
       }
     }))
   }
