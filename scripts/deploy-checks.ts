@@ -277,7 +277,7 @@ function checkDockerfile (root: string, text: string, scripts: Record<string, st
   } else if (command.join(' ') !== start) {
     problems.push(`Dockerfile: CMD ${JSON.stringify(command)} does not match the start script ${JSON.stringify(start)}`)
   }
-  const entry = command[0] === 'node' ? command[1] : undefined
+  const entry = command[0] === 'node' ? command.slice(1).find((word) => !word.startsWith('-')) : undefined
   const expected = buildOutputOf(root, 'src/server.ts', problems)
   if (entry !== undefined && expected !== undefined && path.posix.normalize(entry) !== expected) problems.push(`Dockerfile: CMD runs ${entry}, but tsconfig.build.json compiles src/server.ts to ${expected}`)
 

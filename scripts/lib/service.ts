@@ -11,6 +11,11 @@ import { call } from './http.ts'
 const repoRoot = new URL('../../', import.meta.url)
 /** The production build, as `npm start` and the Docker image run it (the bench and the e2e test build it first). */
 const serverEntry = new URL('dist/server.js', repoRoot)
+/** The Node flags of `npm start` (the deploy check holds the Dockerfile's CMD to the same), so measures match production. */
+function startFlags (): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('package.json', repoRoot), 'utf8')) as { scripts?: { start?: string } }
+  return (pkg.scripts?.start ?? '').split(/\s+/).filter((word) => word.startsWith('--'))
+}
 const readyTimeoutMs = 60_000
 const stopTimeoutMs = 15_000
 /** A closed local port: any upstream the service should not be calling fails fast instead of reaching the internet. */
@@ -88,8 +93,7 @@ export async function buildProduction (): Promise<void> {
 /** Starts the built service on a free port, as `npm start` does, and waits until GET /ready answers 200. */
 export async function startService (dataDir: string, extraEnv: Record<string, string> = {}): Promise<Service> {
   const port = await freePort()
-  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
-  const child = spawn(process.execPath, [...nodeFlags, serverEntry.pathname], {
+  const child = spawn(process.execPath, [...startFlags(), serverEntry.pathname], {
     cwd: repoRoot.pathname,
     env: serviceEnv(dataDir, port, extraEnv),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -124,6 +124,10 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
     threads: String(options.threads ?? 2),
     // Tables are replaced by rename; a cache keyed on path could serve the old file's blocks.
     enable_external_file_cache: 'false',
+    // DuckDB's allocator keeps freed memory for reuse up to 128 MB (512 MB after bulk frees) by default: the service
+    // would carry one large import's peak for the rest of its life. Returning it at once costs little here.
+    allocator_flush_threshold: '4MB',
+    allocator_bulk_deallocation_flush_threshold: '4MB',
     temp_directory: path.join(tmpDir, 'duckdb'),
   })
 
