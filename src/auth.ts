@@ -4,13 +4,20 @@ import { AppError } from './errors.ts'
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
 
-/** When a token is configured, every /v1 route needs `Authorization: Bearer <token>`; /health, /ready and /docs stay open. */
+/**
+ * Decided on the route the router matched, never on the raw URL: `/%761/tables` reaches the /v1/tables route, and an
+ * unmatched path needs the token too (closed by default).
+ */
+function isOpenRoute (route: string | undefined): boolean {
+  return route === '/health' || route === '/ready' || route === '/docs' || route?.startsWith('/docs/') === true
+}
+
+/** When a token is configured, every route but /health, /ready and /docs needs `Authorization: Bearer <token>`. */
 export function installBearerAuth (app: FastifyInstance, token: string | undefined): void {
   if (!token) return
   const expected = digest(token)
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? ''
-    if (path !== '/v1' && !path.startsWith('/v1/')) return
+    if (isOpenRoute(request.routeOptions.url)) return
     const header = request.headers.authorization ?? ''
     const match = /^Bearer\s+(.+)$/i.exec(header)
     // Comparing fixed-length digests keeps the comparison constant-time whatever the given token's length.

@@ -103,7 +103,24 @@ describe('bearer token', () => {
     expect(right.status).toBe(200)
   })
 
+  it('cannot be bypassed by percent-encoding the path', async () => {
+    for (const url of ['/%761/tables', '/v%31/tables', '/%76%31/runs', '/v1/%74ables']) {
+      const res = await request(t.app.server).get(url)
+      expect(res.status, url).toBe(401)
+    }
+    const post = await request(t.app.server).post('/%761/ingest/listenbrainz')
+    expect(post.status).toBe(401)
+  })
+
+  it('answers 401, not 404, for paths that match no route', async () => {
+    expect((await request(t.app.server).get('/v2/secret')).status).toBe(401)
+    const res = await request(t.app.server).get('/v2/secret').set('authorization', `Bearer ${token}`)
+    expect(res.status).toBe(404)
+  })
+
   it('keeps /health, /ready and /docs open', async () => {
+    expect((await request(t.app.server).get('/docs')).status).toBeLessThan(400)
+    expect((await request(t.app.server).get('/docs/static/swagger-initializer.js')).status).toBe(200)
     expect((await request(t.app.server).get('/health')).status).toBe(200)
     expect((await request(t.app.server).get('/ready')).status).toBe(200)
     expect((await request(t.app.server).get('/docs/json')).status).toBe(200)
