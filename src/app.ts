@@ -40,6 +40,8 @@ export interface AppDeps {
   }
   /** Where to sleep out short Retry-After waits (tests shorten them). */
   sleep?: (ms: number) => Promise<void>
+  /** Pages of ListenBrainz listens read in one call (tests shorten it). */
+  listenBrainzPagesPerCall?: number
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: { write (line: string): void }
 }
@@ -69,7 +71,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const spotifyAuth = createSpotifyAuth({ config, state, secrets, upstream, limiter: limiters.spotify, log: app.log })
   const spotify = createSpotifyClient({ config, auth: spotifyAuth, state, upstream, limiter: limiters.spotify, log: app.log, sleep, now })
   const listenbrainz = createListenBrainzClient({ config, upstream, limiter: limiters.listenbrainz, sleep })
-  const ingest = createIngestService({ config, lake, raw, spotify, listenbrainz, now, log: app.log })
+  const ingest = createIngestService({ config, lake, raw, state, spotify, listenbrainz, now, log: app.log, listenBrainzPagesPerCall: deps.listenBrainzPagesPerCall })
   const spotifySteps = createSpotifySteps({ config, lake, raw, spotify, now, log: app.log })
 
   app.setErrorHandler(handleError)

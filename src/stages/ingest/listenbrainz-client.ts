@@ -39,18 +39,29 @@ export function createListenBrainzClient (deps: {
     if (!user) throw notConfigured('ListenBrainz', ['LISTENBRAINZ_USER'])
   }
 
+  /** Seconds to wait before the next request: ListenBrainz said its window is used up (X-RateLimit-Remaining: 0). */
+  let windowResetIn = 0
+
   async function listensBefore (maxTs: number | undefined, count = listensPerPage): Promise<ListensPage> {
     requireConfig()
     let shortWaits = 0
     for (;;) {
+      if (windowResetIn > 0) {
+        const wait = windowResetIn
+        windowResetIn = 0
+        if (wait > maxWaitSeconds) throw new RateLimited('ListenBrainz', wait, 'rate_limit')
+        await deps.sleep(wait * 1000)
+      }
       const response = await http.request({
         url: `/1/user/${encodeURIComponent(user!)}/listens`,
         searchParams: { ...(maxTs !== undefined ? { max_ts: maxTs } : {}), count },
         headers: token ? { authorization: `Token ${token}` } : {},
       })
+      const remaining = Number(response.headers['x-ratelimit-remaining'] ?? Number.NaN)
+      const resetIn = Number(response.headers['x-ratelimit-reset-in'] ?? Number.NaN)
+      if (response.status === 200 && remaining === 0 && resetIn > 0) windowResetIn = Math.ceil(resetIn)
       if (response.status === 429) {
         // ListenBrainz says how long to wait in X-RateLimit-Reset-In; Retry-After when a proxy answers.
-        const resetIn = Number(response.headers['x-ratelimit-reset-in'])
         const wait = response.retryAfterSeconds ?? (Number.isFinite(resetIn) && resetIn > 0 ? Math.ceil(resetIn) : 10)
         if (wait > maxWaitSeconds || shortWaits >= maxShortWaits) throw new RateLimited('ListenBrainz', wait, 'rate_limit')
         shortWaits++

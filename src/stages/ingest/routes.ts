@@ -9,10 +9,11 @@ const jsonBodyLimit = 200 * 1024 * 1024
 
 const PollSchema = Type.Object({
   status: Type.Union([Type.Literal('complete'), Type.Literal('rate_limited')], { description: 'rate_limited: nothing was lost, call again after retryAfterSeconds' }),
+  done: Type.Optional(Type.Boolean({ description: 'ListenBrainz: false when the read stopped early (page budget or rate limit) and the next call continues it' })),
   fetched: Type.Integer({ description: 'plays read from the upstream' }),
   inserted: Type.Integer({ description: 'plays new to the lake' }),
   duplicates: Type.Integer({ description: 'plays already stored (same source or another)' }),
-  cursor: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'newest play stored from this source' }),
+  cursor: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'newest play read from this source with nothing unread before it' }),
   pages: Type.Integer(),
   retryAfterSeconds: Type.Optional(Type.Integer()),
 })
@@ -82,7 +83,9 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestService }> 
     config: { step: 'ingest.listenbrainz' },
     schema: {
       summary: 'Read new listens from ListenBrainz (where Navidrome and other players scrobble)',
-      description: 'Pages forward from the newest stored ListenBrainz play; the cursor never moves back.',
+      description: 'Pages back from the newest listen to the cursor (kept in state/; it never moves back). Reads at most ' +
+        '500 pages of 1,000 listens per call and keeps what it read; a long history or a long rate limit answers ' +
+        'done: false and the next call reads on from where it stopped. Paces itself on X-RateLimit-Remaining.',
       tags: ['ingest'],
       response: { 200: PollSchema, ...errorResponses(401, 502, 503, 504) },
     },

@@ -6,21 +6,35 @@ import { describeBody } from '../../http/client.ts'
 import { RateLimited } from '../../http/rate-limited.ts'
 import type { Lake } from '../../lake/lake.ts'
 import type { RawZone } from '../../lake/raw-zone.ts'
+import type { StateStore } from '../../lake/state-store.ts'
 import { withStaging } from '../../lake/staging-writer.ts'
 import type { SpotifyClient } from '../spotify/client.ts'
 import { trackRecord, type TrackRecord } from '../spotify/mappers.ts'
-import { listensPerPage, type ListenBrainzClient } from './listenbrainz-client.ts'
+import { listensPerPage, type ListenBrainzClient, type ListensPage } from './listenbrainz-client.ts'
 import { emptyPlay, int, playId, spotifyTrackId, str, type PlayRow } from './play-rows.ts'
 import { newestPlay, writePlays } from './plays-store.ts'
 import { entriesOf, entriesOfParsed, parseExportEntries, readExportZip, saveUpload, type ExportFileReport, type SkipCounts } from './streaming-history.ts'
 
 /** How far `next` links are followed in one poll: Spotify keeps only the last 50 plays, so one page is the norm. */
 const maxRecentPages = 20
+/** Pages of 1,000 listens read in one call; a longer history continues on the next call (`done: false`). */
 const maxListenBrainzPages = 500
+const listenBrainzCursorState = 'cursors/listenbrainz'
+
+/** Unix seconds. `resume`: a pass stopped early; read on from `before` back to `readUpTo`, then move it to `newest`. */
+interface ListenBrainzCursor {
+  readUpTo?: number
+  resume?: { before?: number, newest: number }
+}
+
+const maxDefined = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.max(a, b)
 export const maxUploadBytes = 2 * 1024 * 1024 * 1024
 
 export interface PollResult {
   status: 'complete' | 'rate_limited'
+  /** false when a ListenBrainz read stopped early (page budget or rate limit); the next call continues */
+  done?: boolean
   fetched: number
   inserted: number
   duplicates: number
@@ -53,13 +67,17 @@ export function createIngestService (deps: {
   config: Config
   lake: Lake
   raw: RawZone
+  state: StateStore
   spotify: SpotifyClient
   listenbrainz: ListenBrainzClient
   now: () => Date
   log: FastifyBaseLogger
+  /** Test seam: pages of ListenBrainz listens read in one call. */
+  listenBrainzPagesPerCall?: number
 }): IngestService {
-  const { config, lake, raw, spotify, now, log } = deps
+  const { config, lake, raw, state, spotify, now, log } = deps
   const userId = config.userId
+  const pageBudget = deps.listenBrainzPagesPerCall ?? maxListenBrainzPages
   const stamp = (): string => now().toISOString().replace(/[:.]/g, '-')
 
   function playFromHistory (item: unknown, ingestedAt: string): { play: PlayRow, track: TrackRecord } | undefined {
@@ -218,22 +236,40 @@ export function createIngestService (deps: {
   }
 
   /**
-   * Pages back from the newest listen with max_ts until it reaches the newest listen already stored: max_ts ("older
-   * than") pages the same way on every ListenBrainz version, where what min_ts answers when more listens follow is
-   * not documented. The cursor is the newest stored listen, so it only moves forward (weakness W4 of the original
-   * moved it back). The pages are staged on disk and written at once: a stop half way keeps the cursor where it was.
+   * Pages back from the newest listen with max_ts until it reaches the listens already read: max_ts ("older than")
+   * pages the same way on every ListenBrainz version, where what min_ts answers when more listens follow is not
+   * documented. The cursor (`readUpTo`, the newest listen read) lives in state/, not in the lake: a listen merged into
+   * a Spotify play keeps the Spotify row, so the lake alone would lose track of it (weakness W4 of the original moved
+   * the cursor back). A pass stopped by the page budget or a long rate limit keeps what it read and remembers where
+   * to resume; the cursor moves only once everything down to it has been read.
    */
   async function listenbrainz (): Promise<PollResult> {
     deps.listenbrainz.requireConfig()
     const ingestedAt = now().toISOString()
-    const cursor = await newestPlay(lake, userId, 'listenbrainz')
-    const cursorSeconds = cursor ? Math.floor(Date.parse(cursor) / 1000) : undefined
+    const stored = await state.read<ListenBrainzCursor>(listenBrainzCursorState)
+    // The lake's newest listen is the cursor only for a lake older than the state file: once a pass has stopped half
+    // way, the lake holds listens newer than the unread gap.
+    const lakeNewest = stored ? null : await newestPlay(lake, userId, 'listenbrainz')
+    let readUpTo = stored ? stored.readUpTo : lakeNewest ? Math.floor(Date.parse(lakeNewest) / 1000) : undefined
+    let resume = stored?.resume
     let pages = 0
-    let maxTs: number | undefined
+    let rateLimited: RateLimited | undefined
+    const cursorOf = (seconds: number | undefined): string | null => seconds === undefined ? null : new Date(seconds * 1000).toISOString()
+
     return withStaging(lake.tmpDir, 'listenbrainz', async (staging) => {
-      try {
-        while (pages < maxListenBrainzPages) {
-          const page = await deps.listenbrainz.listensBefore(maxTs)
+      /** One pass from `before` (or the newest listen) back to `readUpTo`; answers where it stopped, if it did. */
+      async function pass (before: number | undefined, newest: number | undefined): Promise<{ finished: boolean, before?: number, newest?: number }> {
+        let maxTs = before
+        for (;;) {
+          if (pages >= pageBudget) return { finished: false, before: maxTs, newest }
+          let page: ListensPage
+          try {
+            page = await deps.listenbrainz.listensBefore(maxTs)
+          } catch (err) {
+            if (!(err instanceof RateLimited)) throw err
+            rateLimited = err
+            return { finished: false, before: maxTs, newest }
+          }
           pages++
           await raw.save('listenbrainz/listens', `${stamp()}-page-${pages}`, { fetchedAt: ingestedAt, url: page.url, status: 200, body: page.body })
           let oldest: number | undefined
@@ -243,34 +279,52 @@ export function createIngestService (deps: {
             if (!row) continue
             const seconds = Math.floor(Date.parse(row.played_at) / 1000)
             oldest = Math.min(oldest ?? seconds, seconds)
-            // Listens in the cursor's own second may be new (several listens can share a second); older ones are stored.
-            if (cursorSeconds !== undefined && seconds < cursorSeconds) {
+            newest = Math.max(newest ?? seconds, seconds)
+            // Listens in the cursor's own second may be new (several listens can share a second); older ones are read.
+            if (readUpTo !== undefined && seconds < readUpTo) {
               reachedCursor = true
               continue
             }
             await staging.write(row)
           }
-          if (reachedCursor || oldest === undefined || page.listens.length < listensPerPage) break
+          if (reachedCursor || oldest === undefined || page.listens.length < listensPerPage) return { finished: true, newest }
           // Ask again from the oldest second (deduplicated by play id) so listens sharing it across the page boundary
           // are not lost; a page filled by a single second moves on past it.
-          const next = oldest + 1 < (maxTs ?? Number.POSITIVE_INFINITY) ? oldest + 1 : oldest
-          maxTs = next
+          maxTs = oldest + 1 < (maxTs ?? Number.POSITIVE_INFINITY) ? oldest + 1 : oldest
         }
-        const staged = await staging.finish()
-        const result = await writePlays(lake, staged)
-        return {
-          status: 'complete',
-          fetched: staged.rows,
-          inserted: result.inserted,
-          duplicates: result.duplicates,
-          cursor: await newestPlay(lake, userId, 'listenbrainz'),
-          pages,
+      }
+
+      let done = false
+      for (;;) {
+        const resuming = resume !== undefined
+        const stop = await pass(resume?.before, resume?.newest)
+        if (!stop.finished) {
+          // Keep the newest listen seen in the pass that started at the top: it becomes the cursor once the gap is read.
+          resume = stop.newest === undefined ? resume : { before: stop.before ?? resume?.before, newest: stop.newest }
+          break
         }
-      } catch (err) {
-        if (err instanceof RateLimited) {
-          return { status: 'rate_limited', fetched: 0, inserted: 0, duplicates: 0, cursor, pages, retryAfterSeconds: err.retryAfterSeconds }
+        readUpTo = maxDefined(readUpTo, stop.newest)
+        resume = undefined
+        // A finished resume leaves listens newer than its start unread: one more pass from the top picks them up.
+        if (!resuming) {
+          done = true
+          break
         }
-        throw err
+      }
+
+      const staged = await staging.finish()
+      const result = await writePlays(lake, staged)
+      // After the write: a crash in between re-reads listens (stored once by play id) rather than skipping any.
+      await state.write(listenBrainzCursorState, { readUpTo, ...(resume ? { resume } : {}) } satisfies ListenBrainzCursor)
+      return {
+        status: rateLimited ? 'rate_limited' : 'complete',
+        done,
+        fetched: staged.rows,
+        inserted: result.inserted,
+        duplicates: result.duplicates,
+        cursor: cursorOf(readUpTo),
+        pages,
+        ...(rateLimited ? { retryAfterSeconds: rateLimited.retryAfterSeconds } : {}),
       }
     })
   }

@@ -2,6 +2,7 @@ import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createFakeListenBrainz, type FakeListenBrainz, type Listen } from '../../fakes/fake-listenbrainz.ts'
 import { buildTestApp, type TestApp } from '../../helpers/build-app.ts'
+import { exportEntry } from '../../helpers/export.ts'
 
 const start = Date.parse('2026-01-01T00:00:00Z') / 1000
 
@@ -81,15 +82,79 @@ describe('POST /v1/ingest/listenbrainz', () => {
     expect(wrong.body.message).toContain('LISTENBRAINZ_TOKEN')
   })
 
-  it('stores nothing and keeps the cursor on a long rate limit half way, then catches up', async () => {
+  it('keeps what it read on a long rate limit half way, and the next call reads on from there', async () => {
     lb.listens.push(...listens(10))
     await ingest()
+    const before = new Date((start + 9 * 200) * 1000).toISOString()
     lb.listens.push(...listens(1500, start + 10_000))
+    // The first page (the newest 1,000) comes through; paging on is refused for two minutes.
     lb.server.fault((r) => r.query.has('max_ts'), { kind: 'status', status: 429, headers: { 'x-ratelimit-reset-in': '120' } })
     const res = await ingest()
-    expect(res.body).toMatchObject({ status: 'rate_limited', retryAfterSeconds: 120, inserted: 0, cursor: new Date((start + 9 * 200) * 1000).toISOString() })
+    expect(res.body).toMatchObject({ status: 'rate_limited', done: false, retryAfterSeconds: 120, inserted: 1000, cursor: before })
+    lb.server.reset()
     const resumed = await ingest()
-    expect(resumed.body).toMatchObject({ status: 'complete', inserted: 1500 })
+    expect(resumed.body).toMatchObject({ status: 'complete', done: true, inserted: 500, cursor: new Date((start + 10_000 + 1499 * 200) * 1000).toISOString() })
+    // It resumed below the page already read, then went back to the top once for anything newer.
+    expect(Number(lb.server.requests[0]!.query.get('max_ts'))).toBeLessThanOrEqual(start + 10_000 + 500 * 200 + 1)
+    expect(lb.server.requests.at(-1)!.query.get('max_ts')).toBeNull()
+    expect((await request(t.app.server).get('/v1/tables/tracks_played?limit=1')).body.total).toBe(1510)
+  })
+
+  it('reads a long history over several calls within its page budget, losing nothing', async () => {
+    await t.close()
+    t = await buildTestApp({ LISTENBRAINZ_URL: lb.url, LISTENBRAINZ_USER: lb.user, LISTENBRAINZ_TOKEN: 'lb-token-123' }, { listenBrainzPagesPerCall: 2 })
+    lb.listens.push(...listens(4500))
+    const first = await ingest()
+    // Pages overlap by one second, so two pages hold 1,999 listens.
+    expect(first.body).toMatchObject({ status: 'complete', done: false, inserted: 1999, cursor: null, pages: 2 })
+    // New listens arrive between calls: the gap is read first, then the top again.
+    lb.listens.push(...listens(3, start + 4500 * 200))
+    const second = await ingest()
+    expect(second.body).toMatchObject({ done: false, cursor: null })
+    const third = await ingest()
+    expect(third.body).toMatchObject({ done: true, cursor: new Date((start + 4502 * 200) * 1000).toISOString() })
+    expect((await request(t.app.server).get('/v1/tables/tracks_played?limit=1')).body.total).toBe(4503)
+    lb.server.reset()
+    expect((await ingest()).body).toMatchObject({ done: true, inserted: 0 })
+    expect(lb.server.count()).toBe(1)
+  })
+
+  it('moves the cursor even when every listen merges into a richer play (weakness W4)', async () => {
+    // The same plays, already imported from the Spotify export: each listen merges into the export's row.
+    const mirrored = listens(30)
+    const entries = mirrored.map((l) => exportEntry({
+      ts: new Date((l.listened_at + 200) * 1000).toISOString().replace('.000Z', 'Z'),
+      ms_played: 200_000,
+      master_metadata_track_name: l.track_metadata.track_name,
+      master_metadata_album_artist_name: l.track_metadata.artist_name,
+      spotify_track_uri: null,
+    }))
+    expect((await request(t.app.server).post('/v1/ingest/streaming-history').send(entries)).body.inserted).toBe(30)
+    lb.listens.push(...mirrored)
+    const first = await ingest()
+    expect(first.body).toMatchObject({ inserted: 0, duplicates: 30, cursor: new Date(mirrored.at(-1)!.listened_at * 1000).toISOString() })
+    lb.server.reset()
+    const second = await ingest()
+    expect(second.body).toMatchObject({ fetched: 1, cursor: first.body.cursor })
+    expect(lb.server.count()).toBe(1)
+  })
+
+  it('waits for the rate-limit window when ListenBrainz says it is used up', async () => {
+    const waits: number[] = []
+    await t.close()
+    t = await buildTestApp({ LISTENBRAINZ_URL: lb.url, LISTENBRAINZ_USER: lb.user, LISTENBRAINZ_TOKEN: 'lb-token-123' }, {
+      sleep: async (ms) => {
+        waits.push(ms)
+        lb.window!.remaining = 30 // the window has reset by the time the wait is over
+      },
+    })
+    lb.listens.push(...listens(2500))
+    lb.window = { remaining: 1, resetInSeconds: 7 }
+    const res = await ingest()
+    expect(res.body).toMatchObject({ status: 'complete', inserted: 2500 })
+    expect(waits).toContain(7000)
+    // It waited instead of running into the 429 the window would give.
+    expect(lb.server.requests.every((r) => r.query.get('count') === '1000')).toBe(true)
   })
 
   it('waits out a short rate limit', async () => {
