@@ -2,11 +2,10 @@ import type Bottleneck from 'bottleneck'
 import type { Config } from '../../config.ts'
 import { AppError, notConfigured } from '../../errors.ts'
 import { createHttpClient, describeBody, stripSuffix, userAgent } from '../../http/client.ts'
-import { maxWaitSeconds, RateLimited } from '../../http/rate-limited.ts'
+import { createWaitBudget, RateLimited, type WaitBudget } from '../../http/rate-limited.ts'
 
 /** ListenBrainz caps `count` at 1000 (MAX_ITEMS_PER_GET). */
 export const listensPerPage = 1000
-const maxShortWaits = 3
 
 export interface ListensPage {
   listens: unknown[]
@@ -16,8 +15,8 @@ export interface ListensPage {
 
 export interface ListenBrainzClient {
   requireConfig (): void
-  /** The newest `count` listens before `maxTs` (exclusive, Unix seconds), or the newest of all without it. */
-  listensBefore (maxTs: number | undefined, count?: number): Promise<ListensPage>
+  /** The newest 1,000 listens before `maxTs` (exclusive, Unix seconds), or the newest of all without it. */
+  listensBefore (maxTs: number | undefined, waits?: WaitBudget): Promise<ListensPage>
 }
 
 export function createListenBrainzClient (deps: {
@@ -39,32 +38,30 @@ export function createListenBrainzClient (deps: {
     if (!user) throw notConfigured('ListenBrainz', ['LISTENBRAINZ_USER'])
   }
 
-  /** Seconds to wait before the next request: ListenBrainz said its window is used up (X-RateLimit-Remaining: 0). */
-  let windowResetIn = 0
+  /** When ListenBrainz's rate-limit window reopens, after it said the window is used up (X-RateLimit-Remaining: 0). */
+  let windowReopensAt = 0
 
-  async function listensBefore (maxTs: number | undefined, count = listensPerPage): Promise<ListensPage> {
+  async function listensBefore (maxTs: number | undefined, waits = createWaitBudget()): Promise<ListensPage> {
     requireConfig()
-    let shortWaits = 0
     for (;;) {
-      if (windowResetIn > 0) {
-        const wait = windowResetIn
-        windowResetIn = 0
-        if (wait > maxWaitSeconds) throw new RateLimited('ListenBrainz', wait, 'rate_limit')
+      const wait = Math.ceil((windowReopensAt - Date.now()) / 1000)
+      if (wait > 0) {
+        if (!waits.take(wait)) throw new RateLimited('ListenBrainz', wait, 'rate_limit')
         await deps.sleep(wait * 1000)
       }
+      windowReopensAt = 0
       const response = await http.request({
         url: `/1/user/${encodeURIComponent(user!)}/listens`,
-        searchParams: { ...(maxTs !== undefined ? { max_ts: maxTs } : {}), count },
+        searchParams: { ...(maxTs !== undefined ? { max_ts: maxTs } : {}), count: listensPerPage },
         headers: token ? { authorization: `Token ${token}` } : {},
       })
       const remaining = Number(response.headers['x-ratelimit-remaining'] ?? Number.NaN)
       const resetIn = Number(response.headers['x-ratelimit-reset-in'] ?? Number.NaN)
-      if (response.status === 200 && remaining === 0 && resetIn > 0) windowResetIn = Math.ceil(resetIn)
+      if (response.status === 200 && remaining === 0 && resetIn > 0) windowReopensAt = Date.now() + resetIn * 1000
       if (response.status === 429) {
         // ListenBrainz says how long to wait in X-RateLimit-Reset-In; Retry-After when a proxy answers.
         const wait = response.retryAfterSeconds ?? (Number.isFinite(resetIn) && resetIn > 0 ? Math.ceil(resetIn) : 10)
-        if (wait > maxWaitSeconds || shortWaits >= maxShortWaits) throw new RateLimited('ListenBrainz', wait, 'rate_limit')
-        shortWaits++
+        if (!waits.take(Math.max(wait, 1))) throw new RateLimited('ListenBrainz', wait, 'rate_limit')
         await deps.sleep(Math.max(wait, 1) * 1000)
         continue
       }

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../../config.ts'
 import { AppError } from '../../errors.ts'
 import { describeBody } from '../../http/client.ts'
-import { RateLimited } from '../../http/rate-limited.ts'
+import { createWaitBudget, RateLimited } from '../../http/rate-limited.ts'
 import type { Lake } from '../../lake/lake.ts'
 import type { RawZone } from '../../lake/raw-zone.ts'
 import type { StateStore } from '../../lake/state-store.ts'
@@ -254,6 +254,7 @@ export function createIngestService (deps: {
     let resume = stored?.resume
     let pages = 0
     let rateLimited: RateLimited | undefined
+    const waits = createWaitBudget()
     const cursorOf = (seconds: number | undefined): string | null => seconds === undefined ? null : new Date(seconds * 1000).toISOString()
 
     return withStaging(lake.tmpDir, 'listenbrainz', async (staging) => {
@@ -264,7 +265,7 @@ export function createIngestService (deps: {
           if (pages >= pageBudget) return { finished: false, before: maxTs, newest }
           let page: ListensPage
           try {
-            page = await deps.listenbrainz.listensBefore(maxTs)
+            page = await deps.listenbrainz.listensBefore(maxTs, waits)
           } catch (err) {
             if (!(err instanceof RateLimited)) throw err
             rateLimited = err

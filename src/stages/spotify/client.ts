@@ -3,16 +3,15 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BatchEndpointMode, Config } from '../../config.ts'
 import { AppError } from '../../errors.ts'
 import { createHttpClient, describeBody, stripSuffix, userAgent, type HttpResponse } from '../../http/client.ts'
-import { maxWaitSeconds, RateLimited } from '../../http/rate-limited.ts'
+import { createWaitBudget, RateLimited, type WaitBudget } from '../../http/rate-limited.ts'
 import type { StateStore } from '../../lake/state-store.ts'
 import type { SpotifyAuth } from './auth.ts'
-
-const maxShortWaits = 3
 
 export type CatalogKind = 'tracks' | 'artists' | 'albums'
 
 /** `?ids=` chunk sizes Spotify allowed before Development Mode lost the batch endpoints. */
 export const batchSizes: Record<CatalogKind, number> = { tracks: 50, artists: 50, albums: 20 }
+const entityType: Record<CatalogKind, string> = { tracks: 'track', artists: 'artist', albums: 'album' }
 
 export interface LookupMiss {
   id: string
@@ -30,10 +29,17 @@ export interface LookupResult {
   calls: number
 }
 
+export interface GetOptions {
+  user?: boolean
+  searchParams?: Record<string, string | number>
+  /** Shared by the calls of one step, so their short waits add up to a bounded total. */
+  waits?: WaitBudget
+}
+
 export interface SpotifyClient {
   /** Throws a 503 naming the missing variables when catalog calls cannot be made. */
   requireApp (): void
-  get (path: string, options?: { user?: boolean, searchParams?: Record<string, string | number> }): Promise<HttpResponse>
+  get (path: string, options?: GetOptions): Promise<HttpResponse>
   lookup (kind: CatalogKind, ids: readonly string[]): Promise<LookupResult>
 }
 
@@ -89,10 +95,10 @@ export function createSpotifyClient (deps: {
     if (remaining > 0) throw new RateLimited('Spotify', remaining, 'quota')
   }
 
-  async function get (path: string, options: { user?: boolean, searchParams?: Record<string, string | number> } = {}): Promise<HttpResponse> {
+  async function get (path: string, options: GetOptions = {}): Promise<HttpResponse> {
     const kind = options.user ? 'user' : 'app'
+    const waits = options.waits ?? createWaitBudget()
     let refreshed = false
-    let shortWaits = 0
     for (;;) {
       checkBlocked()
       const token = kind === 'user' ? await auth.userToken() : await auth.appToken()
@@ -110,12 +116,11 @@ export function createSpotifyClient (deps: {
         const reason = (response.json as { error?: { reason?: string } } | undefined)?.error?.reason
         const quota = reason === 'QUOTA_EXCEEDED'
         const retryAfter = response.retryAfterSeconds ?? (quota ? 3600 : 5)
-        if (quota || retryAfter > maxWaitSeconds || shortWaits >= maxShortWaits) {
+        if (quota || !waits.take(retryAfter)) {
           blockedUntil = Math.max(blockedUntil, now().getTime() + retryAfter * 1000)
           log.warn({ upstream: 'spotify', retryAfter, quota }, 'Spotify asked us to stop; remaining work stays pending')
           throw new RateLimited('Spotify', retryAfter, quota ? 'quota' : 'rate_limit')
         }
-        shortWaits++
         log.info({ upstream: 'spotify', retryAfter }, 'Spotify rate limit: waiting before retrying')
         await sleep(Math.max(retryAfter, 1) * 1000)
         continue
@@ -128,15 +133,24 @@ export function createSpotifyClient (deps: {
     return new AppError('UPSTREAM_FAILED', `Spotify answered ${response.status} to ${what} (${describeBody(response)}) after retries; nothing was recorded as missing`)
   }
 
-  function asEntity (value: unknown, id: string): Record<string, unknown> | undefined {
-    return value && typeof value === 'object' && (value as { id?: unknown }).id === id ? value as Record<string, unknown> : undefined
+  /**
+   * The entity Spotify answered for `id`. It may carry another id: a relinked track names the one asked for in
+   * `linked_from`, and a merged entity answers under its new id. Either still answers for `id`.
+   */
+  function asEntity (value: unknown, id: string, kind: CatalogKind): Record<string, unknown> | undefined {
+    if (!value || typeof value !== 'object') return undefined
+    const entity = value as { id?: unknown, type?: unknown, linked_from?: { id?: unknown } | null }
+    if (entity.id === id) return entity as Record<string, unknown>
+    if (typeof entity.id !== 'string') return undefined
+    if (entity.linked_from?.id === id || entity.type === entityType[kind]) return entity as Record<string, unknown>
+    return undefined
   }
 
-  async function lookupOne (kind: CatalogKind, id: string, result: LookupResult): Promise<void> {
+  async function lookupOne (kind: CatalogKind, id: string, result: LookupResult, waits: WaitBudget): Promise<void> {
     result.calls++
-    const response = await get(`/v1/${kind}/${id}`)
+    const response = await get(`/v1/${kind}/${id}`, { waits })
     if (response.status === 200) {
-      const body = asEntity(response.json, id)
+      const body = asEntity(response.json, id, kind)
       // A 200 we cannot read (truncated, wrong object) is the upstream misbehaving, not a missing entity.
       if (!body) throw new AppError('UPSTREAM_FAILED', `Spotify answered 200 to GET /v1/${kind}/${id} with an unreadable body (${describeBody(response)})`)
       result.found.push({ id, body, url: response.url })
@@ -148,9 +162,9 @@ export function createSpotifyClient (deps: {
   }
 
   /** One `?ids=` call; false when the endpoint is not available to this app (Development Mode since March 2026). */
-  async function lookupChunk (kind: CatalogKind, ids: readonly string[], result: LookupResult): Promise<boolean> {
+  async function lookupChunk (kind: CatalogKind, ids: readonly string[], result: LookupResult, waits: WaitBudget): Promise<boolean> {
     result.calls++
-    const response = await get(`/v1/${kind}`, { searchParams: { ids: ids.join(',') } })
+    const response = await get(`/v1/${kind}`, { searchParams: { ids: ids.join(',') }, waits })
     if (response.status === 403 || response.status === 404 || response.status === 410) {
       if (mode === 'on') {
         throw new AppError('UPSTREAM_FAILED', `Spotify refused GET /v1/${kind}?ids= (${response.status}): this app has no batch endpoints; set SPOTIFY_BATCH_ENDPOINTS=auto or off`)
@@ -164,8 +178,10 @@ export function createSpotifyClient (deps: {
     if (response.status !== 200) throw serverError(response, `GET /v1/${kind}?ids=`)
     const list = (response.json as Record<string, unknown> | undefined)?.[kind]
     if (!Array.isArray(list)) throw new AppError('UPSTREAM_FAILED', `Spotify answered GET /v1/${kind}?ids= without a ${kind} list (${describeBody(response)})`)
-    for (const id of ids) {
-      const body = list.map((item) => asEntity(item, id)).find(Boolean)
+    // Spotify answers in the order asked, with null for an id it does not know.
+    for (const [i, id] of ids.entries()) {
+      const exact = list.find((item) => (item as { id?: unknown } | null)?.id === id) as Record<string, unknown> | undefined
+      const body = exact ?? asEntity(list[i], id, kind)
       if (body) result.found.push({ id, body, url: response.url })
       else result.missing.push({ id, httpStatus: 404, reason: 'not found on Spotify (null in the batch answer)' })
     }
@@ -177,20 +193,21 @@ export function createSpotifyClient (deps: {
   async function lookup (kind: CatalogKind, ids: readonly string[]): Promise<LookupResult> {
     if (mode === 'auto') await loadCapability()
     const result: LookupResult = { found: [], missing: [], calls: 0 }
+    const waits = createWaitBudget()
     let index = 0
     try {
       while (index < ids.length) {
         if (usesBatch(kind)) {
           const chunk = ids.slice(index, index + batchSizes[kind])
-          if (await lookupChunk(kind, chunk, result)) {
+          if (await lookupChunk(kind, chunk, result, waits)) {
             index += chunk.length
             continue
           }
-          for (const id of chunk) await lookupOne(kind, id, result)
+          for (const id of chunk) await lookupOne(kind, id, result, waits)
           index += chunk.length
           continue
         }
-        await lookupOne(kind, ids[index]!, result)
+        await lookupOne(kind, ids[index]!, result, waits)
         index++
       }
     } catch (err) {

@@ -15,6 +15,13 @@ import { albumRecord, artistRecord, releaseYear, trackRecord, type AlbumRecord, 
 const rawReuseMs = 24 * 60 * 60 * 1000
 const noLimit = 2 ** 31 - 1
 
+/** An entity Spotify answered under another id (relinked or merged) is stored under the id the lake asked for. */
+function answeringFor (body: unknown, id: string, kind: CatalogKind): unknown {
+  const entity = body as { id?: unknown } | null
+  if (!entity || typeof entity !== 'object' || entity.id === id) return body
+  return { ...entity, id, uri: `spotify:${kind.slice(0, -1)}:${id}` }
+}
+
 /** A plan holds ids only: the fetch needs nothing else, and a 25,000-key plan stays quick to take and to store. */
 export type SpotifyPlanItem = PlanItem
 
@@ -98,7 +105,7 @@ export function createSpotifySteps (deps: {
     for (const item of items) {
       const cached = await raw.load(`spotify/${kind}`, item.id)
       const record = cached && cached.status === 200 && now().getTime() - Date.parse(cached.fetchedAt) < rawReuseMs
-        ? toRecord(cached.body, cached.fetchedAt)
+        ? toRecord(answeringFor(cached.body, item.id, kind), cached.fetchedAt)
         : undefined
       if (record) outcome.records.push(record)
       else toCall.push(item.id)
@@ -107,7 +114,7 @@ export function createSpotifySteps (deps: {
     outcome.calls = result.calls
     for (const found of result.found) {
       await raw.save(`spotify/${kind}`, found.id, { fetchedAt, url: found.url, status: 200, body: found.body })
-      const record = toRecord(found.body, fetchedAt)
+      const record = toRecord(answeringFor(found.body, found.id, kind), fetchedAt)
       if (record) outcome.records.push(record)
       else outcome.failures.push({ entity_id: found.id, reason: 'Spotify answered without a name', http_status: 200, failed_at: fetchedAt })
     }

@@ -192,6 +192,33 @@ describe('Spotify artist and album enrichment', () => {
     expect(s.sleeps).toEqual([3000])
   })
 
+  it('short waits add up to at most a minute per fetch; past that the batch answers rate_limited', async () => {
+    const s = await setup({ artists: 6, env: { SPOTIFY_BATCH_ENDPOINTS: 'off' } })
+    await pollPlays(s, 6)
+    // Every artist call is refused once with 25 s: two waits fit in the minute, the third does not.
+    const refused = new Set<string>()
+    const firstAsk = (r: { path: string }): boolean => r.path.startsWith('/v1/artists/') && !refused.has(r.path) && refused.add(r.path) !== undefined
+    s.spotify.server.fault(firstAsk, { kind: 'status', status: 429, retryAfter: 25 }, 6)
+    const run = await runStep(s.t.app, '/v1/spotify/artists')
+    expect(s.sleeps).toEqual([25_000, 25_000])
+    expect(run.fetched[0]).toMatchObject({ status: 'rate_limited', retryAfterSeconds: 25, failures: [] })
+    expect(run.fetched[0]!.records).toHaveLength(2)
+  })
+
+  it('stores a track Spotify answers under another id (relinked) under the id the plays carry', async () => {
+    const s = await setup({ artists: 3, env: { SPOTIFY_BATCH_ENDPOINTS: 'off' } })
+    await importPlays(s)
+    const asked = s.catalog.trackIds[0]!
+    const other = spotifyId('relinked-track')
+    s.spotify.tracks.set(asked, { ...s.spotify.tracks.get(asked)!, id: other, uri: `spotify:track:${other}`, linked_from: { id: asked, type: 'track' } })
+    const run = await runStep(s.t.app, '/v1/spotify/tracks')
+    expect(run.fetched[0]).toMatchObject({ status: 'complete', failures: [] })
+    const plays = (await tableRows(s.t.app, 'tracks_played')).filter((p) => p.track_id === asked)
+    expect(plays.length).toBeGreaterThan(0)
+    expect(plays.every((p) => p.artist_id !== null)).toBe(true)
+    expect((await request(s.t.app.server).post('/v1/spotify/tracks/plan').send({})).body.total).toBe(0)
+  })
+
   it('a long 429 ends the batch as rate_limited: what was fetched is kept, the rest stays pending, nothing is "not found"', async () => {
     const s = await setup({ artists: 10, env: { SPOTIFY_BATCH_ENDPOINTS: 'off' } })
     await pollPlays(s, 10)
