@@ -106,8 +106,11 @@ const phases: Array<{ name: string, run: (ctx: Context) => Promise<void> }> = [
   {
     name: 'Spotify Track Resolution resolves every imported track, or records why not',
     async run (ctx) {
-      const [summary] = await ctx.execute('Spotify Track Resolution')
+      const summaries = await ctx.execute('Spotify Track Resolution')
+      const [summary] = summaries
       assert.equal(summary?.totals?.failed, 0, 'no failed batches')
+      assert.ok(summary?.totals?.batches > 1, 'several batches')
+      assert.equal(summaries.length, 1, 'one summary item, however many batches')
       const plays = await ctx.table('tracks_played')
       const unresolved = plays.filter((p) => p.track_id && !p.artist_id)
       const failures = await ctx.table('enrichment_failures')

@@ -27,7 +27,8 @@ export function granularWorkflow (options: { id: string, name: string, path: str
       body: '={{ JSON.stringify({ records: $json.records, failures: $json.failures }) }}',
     }),
     ifNode('Rate Limited?', [1680, 0], { left: "={{ $('Fetch Batch').item.json.status }}", operator: { type: 'string', operation: 'equals' }, right: 'rate_limited' }),
-    tracklakeRequest('Summary', [1920, 200], { method: 'GET', path: "/v1/plans/{{ $('Plan').first().json.planId }}" }),
+    // The loop's done output carries one item per batch: the summary is asked for once.
+    tracklakeRequest('Summary', [1920, 200], { method: 'GET', path: "/v1/plans/{{ $('Plan').first().json.planId }}", executeOnce: true }),
   ], [
     ['When Executed by Another Workflow', 0, 'Plan'],
     ['Run Manually', 0, 'Plan'],

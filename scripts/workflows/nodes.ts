@@ -11,6 +11,7 @@ export interface N8nNode {
   parameters: Record<string, unknown>
   onError?: 'continueRegularOutput' | 'continueErrorOutput'
   alwaysOutputData?: boolean
+  executeOnce?: boolean
   notes?: string
 }
 
@@ -74,6 +75,8 @@ export function tracklakeRequest (name: string, position: [number, number], requ
   body?: string
   timeoutMs?: number
   onError?: N8nNode['onError']
+  /** Run once for all incoming items (n8n otherwise runs the node once per item). */
+  executeOnce?: boolean
 }): NodeSpec {
   return {
     name,
@@ -89,6 +92,7 @@ export function tracklakeRequest (name: string, position: [number, number], requ
       options: { timeout: request.timeoutMs ?? 300_000 },
     },
     ...(request.onError ? { onError: request.onError } : {}),
+    ...(request.executeOnce ? { executeOnce: true } : {}),
   }
 }
 

@@ -157,8 +157,10 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
     await fs.mkdir(path.dirname(file), { recursive: true })
     const exists = await fs.stat(file).then(() => true, () => false)
     if (!exists) {
-      // An empty file with the full schema: any parquet tool can open a fresh lake.
+      // An empty file with the full schema: any parquet tool can open a fresh lake. Its mtime is the epoch, which the
+      // table list reads as "never written".
       await copyToFile(conn, table, emptySelect(table))
+      await fs.utimes(file, 0, 0)
     } else {
       await migrateIfNeeded(conn, table, file)
     }
@@ -378,7 +380,7 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
         columns: table.columns.map((c) => ({ name: c.name, type: c.type, description: c.description })),
         rowCount: Number(row?.n ?? 0),
         bytes: stat?.size ?? 0,
-        lastWriteAt: stat ? stat.mtime.toISOString() : null,
+        lastWriteAt: stat && stat.mtimeMs > 0 ? stat.mtime.toISOString() : null,
       })
     }
     return out

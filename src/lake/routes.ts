@@ -15,7 +15,7 @@ const TableSchema = Type.Object({
   columns: Type.Array(Type.Object({ name: Type.String(), type: Type.String(), description: Type.String() })),
   rowCount: Type.Integer(),
   bytes: Type.Integer({ description: 'size of the parquet file' }),
-  lastWriteAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lastWriteAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'null until something is written' }),
 })
 
 export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake }> = async (app, { lake }) => {
@@ -33,7 +33,7 @@ export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake }> = async (app,
       tags: ['lake'],
       params: Type.Object({ name: Type.String({ description: `one of ${tables.map((t) => t.name).join(', ')}` }) }),
       querystring: Type.Object({
-        limit: Type.Integer({ minimum: 1, maximum: maxLimit, default: 100, description: `rows to return (at most ${maxLimit})` }),
+        limit: Type.Integer({ minimum: 1, default: 100, description: `rows to return; more than ${maxLimit} is capped at ${maxLimit} (the answer says which limit applied)` }),
         offset: Type.Integer({ minimum: 0, default: 0 }),
       }),
       response: {
@@ -52,7 +52,8 @@ export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake }> = async (app,
     if (!table) {
       throw new AppError('TABLE_NOT_FOUND', `no table named ${JSON.stringify(request.params.name)}; tables: ${tables.map((t) => t.name).join(', ')}`)
     }
-    const { limit, offset } = request.query
+    const limit = Math.min(request.query.limit, maxLimit)
+    const offset = request.query.offset
     const [count] = await lake.query(`SELECT count(*)::BIGINT AS n FROM ${qi(table.name)}`)
     const rows = await lake.query(`SELECT * FROM ${qi(table.name)} LIMIT $limit OFFSET $offset`, { limit, offset })
     return { table: table.name, total: Number(count?.n ?? 0), limit, offset, rows }

@@ -44,6 +44,13 @@ describe('lake', () => {
     expect(played?.column_type).toBe('TIMESTAMP WITH TIME ZONE')
   })
 
+  it('reports a table as never written until its first write', async () => {
+    const lastWrite = async () => (await lake.stats()).find((t) => t.name === spotifyArtists.name)?.lastWriteAt
+    expect(await lastWrite()).toBeNull()
+    await lake.merge(spotifyArtists, [artist(1)])
+    expect(Date.parse(String(await lastWrite()))).toBeGreaterThan(Date.now() - 60_000)
+  })
+
   it('merges: inserts new keys, replaces stored ones, and a repeated merge changes nothing (file untouched)', async () => {
     const first = await lake.merge(spotifyArtists, [artist(1), artist(2)])
     expect(first).toMatchObject({ inserted: 2, updated: 0, unchanged: 0, written: true })
