@@ -24,7 +24,7 @@ export function granularWorkflow (options: { id: string, name: string, path: str
     tracklakeRequest('Write Batch', [1440, 0], {
       method: 'POST',
       path: `${path}/write`,
-      body: '={{ JSON.stringify({ records: $json.records, failures: $json.failures }) }}',
+      body: '={{ JSON.stringify({ records: $json.records, failures: $json.failures, planId: $json.planId, offset: $json.offset }) }}',
     }),
     ifNode('Rate Limited?', [1680, 0], { left: "={{ $('Fetch Batch').item.json.status }}", operator: { type: 'string', operation: 'equals' }, right: 'rate_limited' }),
     // The loop's done output carries one item per batch: the summary is asked for once.

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type TSchema } from 'typebox'
-import type { AppError } from '../errors.ts'
+import { invalidField, type AppError } from '../errors.ts'
 import type { Lake } from '../lake/lake.ts'
 import { errorResponses, TimestampSchema } from '../schemas.ts'
 import { clearFailures, recordFailures, type FailureInput } from './failure-memory.ts'
@@ -177,6 +177,8 @@ export function granularRoutes<Item extends PlanItem, Rec> (
         body: Type.Object({
           records: Type.Optional(recordsSchema),
           failures: Type.Optional(failuresSchema),
+          planId: Type.Optional(Type.String({ minLength: 1, maxLength: 80, description: 'the plan these records were fetched for: with offset, marks the batch written in its progress' })),
+          offset: Type.Optional(Type.Integer({ minimum: 0, description: 'the offset of the batch in that plan' })),
         }),
         response: {
           200: Type.Object({
@@ -189,11 +191,18 @@ export function granularRoutes<Item extends PlanItem, Rec> (
     }, async (request) => {
       const records = (request.body.records ?? []) as Rec[]
       const failures = (request.body.failures ?? []) as FailureInput[]
+      const { planId, offset } = request.body
+      if ((planId === undefined) !== (offset === undefined)) {
+        throw invalidField(planId === undefined ? 'body.planId' : 'body.offset', 'is required with ' + (planId === undefined ? 'offset' : 'planId'))
+      }
+      // Checked before writing: a write for an unknown plan or an offset outside it is refused whole.
+      if (planId !== undefined) plans.slice(await plans.get(planId), offset!, 1)
       const counts = records.length > 0 ? await step.write(records) : { inserted: 0, updated: 0, unchanged: 0 }
       // An entity written now is no longer missing, whatever an older failure said.
       const cleared = await clearFailures(lake, scope, records.map(step.recordId))
       const written = new Set(records.map(step.recordId))
       const stored = await storeFailures(failures.filter((f) => !written.has(f.entity_id)))
+      if (planId !== undefined) await plans.recordWritten(planId, offset!)
       return { records: { ...counts, failuresCleared: cleared }, failures: stored }
     })
 

@@ -22,6 +22,8 @@ export interface BatchRecord {
   retryAfterSeconds: number | null
   error: string | null
   updatedAt: string | null
+  /** when a write naming this batch landed its records in the lake */
+  writtenAt: string | null
 }
 
 /** A snapshot of the keys needing work, taken once: offsets into it never shift, whatever is written meanwhile. */
@@ -51,6 +53,8 @@ export interface PlanStore {
   /** The items of [offset, offset + limit) — 400 when the offset lies outside the plan. */
   slice<Item> (plan: PlanRecord<Item>, offset: number, limit: number): Item[]
   recordOutcome (planId: string, offset: number, limit: number, outcome: BatchOutcome): Promise<void>
+  /** Marks the batch starting at `offset` as written. */
+  recordWritten (planId: string, offset: number): Promise<void>
 }
 
 const planIdPattern = /^[a-z0-9][a-z0-9-]{0,79}$/
@@ -88,6 +92,7 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
         retryAfterSeconds: null,
         error: null,
         updatedAt: null,
+        writtenAt: null,
       })
     }
     const plan: PlanRecord<Item> = {
@@ -150,7 +155,17 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
     })
   }
 
-  return { create, get, slice, recordOutcome }
+  async function recordWritten (planId: string, offset: number): Promise<void> {
+    await locks.run([planId], async () => {
+      const plan = await get(planId)
+      const batch = plan.batches.find((b) => b.offset <= offset && offset < b.offset + b.limit)
+      if (!batch) return
+      batch.writtenAt = now().toISOString()
+      await state.write(nameFor(planId), plan, { compact: true })
+    })
+  }
+
+  return { create, get, slice, recordOutcome, recordWritten }
 }
 
 /** What GET /v1/plans/{planId} shows: progress without the item snapshot. */
@@ -171,6 +186,7 @@ export function summarisePlan (plan: PlanRecord) {
       done: count('done'),
       failed: count('failed'),
       rateLimited,
+      written: plan.batches.filter((b) => b.writtenAt !== null).length,
       records: plan.batches.reduce((sum, b) => sum + b.records, 0),
       failures: plan.batches.reduce((sum, b) => sum + b.failures, 0),
     },

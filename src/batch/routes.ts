@@ -16,6 +16,7 @@ const BatchSchema = Type.Object({
   retryAfterSeconds: Type.Union([Type.Integer(), Type.Null()]),
   error: Type.Union([Type.String(), Type.Null()]),
   updatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  writtenAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'when a write naming this batch (planId, offset) landed; the workflows name it' }),
 })
 
 export const PlanProgressSchema = Type.Object({
@@ -32,10 +33,11 @@ export const PlanProgressSchema = Type.Object({
     done: Type.Integer(),
     failed: Type.Integer(),
     rateLimited: Type.Integer({ description: 'pending batches whose last fetch was rate limited' }),
+    written: Type.Integer({ description: 'batches whose records a write naming the batch has landed in the lake' }),
     records: Type.Integer(),
     failures: Type.Integer(),
   }),
-  batches: Type.Array(BatchSchema),
+  batches: Type.Array(BatchSchema, { description: 'state done: fetched completely; writtenAt: its records are in the lake' }),
 }, { $id: 'PlanProgress', title: 'PlanProgress' })
 
 const RunSchema = Type.Object({

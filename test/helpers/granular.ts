@@ -21,7 +21,7 @@ export async function runStep (app: FastifyInstance, path: string, plan: { limit
     const fetched = await request(app.server).post(`${path}/fetch`).send({ planId: batch.planId, offset: batch.offset, limit: batch.limit })
     if (fetched.status !== 200) throw new Error(`fetch answered ${fetched.status}: ${JSON.stringify(fetched.body)}`)
     run.fetched.push(fetched.body)
-    const written = await request(app.server).post(`${path}/write`).send({ records: fetched.body.records, failures: fetched.body.failures })
+    const written = await request(app.server).post(`${path}/write`).send({ records: fetched.body.records, failures: fetched.body.failures, planId: batch.planId, offset: batch.offset })
     if (written.status !== 200) throw new Error(`write answered ${written.status}: ${JSON.stringify(written.body)}`)
     if (fetched.body.status === 'rate_limited') {
       run.stoppedBy = 'rate_limited'

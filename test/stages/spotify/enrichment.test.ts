@@ -63,7 +63,7 @@ describe('Spotify track resolution', () => {
     expect(plan.body.total).toBe(6)
     expect(plan.body.batches).toHaveLength(2)
     const planned = (await request(s.t.app.server).get(`/v1/plans/${plan.body.planId}`)).body
-    expect(planned.totals).toMatchObject({ batches: 2, pending: 2, done: 0 })
+    expect(planned.totals).toMatchObject({ batches: 2, pending: 2, done: 0, written: 0 })
 
     const run = await runStep(s.t.app, '/v1/spotify/tracks', { batchSize: 4 })
     expect(run.fetched.flatMap((f) => f.records.map((r) => r.track_id))).toEqual([...s.catalog.trackIds].reverse())
@@ -74,6 +74,24 @@ describe('Spotify track resolution', () => {
       expect(play).toMatchObject({ artist_id: track.artists[0].id, album_id: track.album.id, track_isrc: track.external_ids.isrc, duration_ms: track.duration_ms, artist_ids: [track.artists[0].id] })
     }
     expect((await request(s.t.app.server).post('/v1/spotify/tracks/plan').send({})).body.total).toBe(0)
+  })
+
+  it('progress tells a fetched batch from a written one', async () => {
+    const s = await setup({ artists: 6 })
+    await importPlays(s)
+    const plan = await request(s.t.app.server).post('/v1/spotify/tracks/plan').send({ batchSize: 4 })
+    const fetched = (await request(s.t.app.server).post('/v1/spotify/tracks/fetch').send(plan.body.batches[0])).body
+    const progress = async () => (await request(s.t.app.server).get(`/v1/plans/${plan.body.planId}`)).body
+    expect((await progress()).totals).toMatchObject({ done: 1, written: 0 })
+    expect((await progress()).batches[0].writtenAt).toBeNull()
+    const written = await request(s.t.app.server).post('/v1/spotify/tracks/write').send({ records: fetched.records, planId: plan.body.planId, offset: 0 })
+    expect(written.status).toBe(200)
+    expect((await progress()).totals).toMatchObject({ done: 1, written: 1 })
+    const orphan = await request(s.t.app.server).post('/v1/spotify/tracks/write').send({ records: fetched.records, planId: plan.body.planId })
+    expect(orphan.status).toBe(400)
+    expect(orphan.body.details[0].field).toBe('body.offset')
+    const unknown = await request(s.t.app.server).post('/v1/spotify/tracks/write').send({ records: fetched.records, planId: 'no-such-plan', offset: 0 })
+    expect(unknown.status).toBe(404)
   })
 
   it('fills later imports from the track cache without calling Spotify', async () => {
