@@ -70,7 +70,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
 
   const spotifyAuth = createSpotifyAuth({ config, state, secrets, upstream, limiter: limiters.spotify, log: app.log })
   const spotify = createSpotifyClient({ config, auth: spotifyAuth, state, upstream, limiter: limiters.spotify, log: app.log, sleep, now })
-  const listenbrainz = createListenBrainzClient({ config, upstream, limiter: limiters.listenbrainz, sleep })
+  const listenbrainz = createListenBrainzClient({ config, upstream, limiter: limiters.listenbrainz, sleep, now })
   const ingest = createIngestService({ config, lake, raw, state, spotify, listenbrainz, now, log: app.log, listenBrainzPagesPerCall: deps.listenBrainzPagesPerCall })
   const spotifySteps = createSpotifySteps({ config, lake, raw, spotify, now, log: app.log })
 

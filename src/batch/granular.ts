@@ -195,14 +195,19 @@ export function granularRoutes<Item extends PlanItem, Rec> (
       if ((planId === undefined) !== (offset === undefined)) {
         throw invalidField(planId === undefined ? 'body.planId' : 'body.offset', 'is required with ' + (planId === undefined ? 'offset' : 'planId'))
       }
-      // Checked before writing: a write for an unknown plan or an offset outside it is refused whole.
-      if (planId !== undefined) plans.slice(await plans.get(planId), offset!, 1)
+      // Checked before writing: a write naming another step's plan or an offset outside it is refused whole. An unknown
+      // or expired plan is not: the records cost upstream calls and are written; only the progress mark is skipped.
+      const plan = planId === undefined ? undefined : await plans.get<Item>(planId).catch((err: unknown) => { request.log.warn({ err, planId }, 'write names a plan that is gone; records written, progress not marked') })
+      if (plan && (plan.stage !== step.stage || plan.resource !== step.resource)) {
+        throw invalidField('body.planId', `is a plan of ${plan.stage}/${plan.resource}, not ${step.stage}/${step.resource}`)
+      }
+      if (plan) plans.slice(plan, offset!, 1)
       const counts = records.length > 0 ? await step.write(records) : { inserted: 0, updated: 0, unchanged: 0 }
       // An entity written now is no longer missing, whatever an older failure said.
       const cleared = await clearFailures(lake, scope, records.map(step.recordId))
       const written = new Set(records.map(step.recordId))
       const stored = await storeFailures(failures.filter((f) => !written.has(f.entity_id)))
-      if (planId !== undefined) await plans.recordWritten(planId, offset!)
+      if (plan) await plans.recordWritten(plan.planId, offset!)
       return { records: { ...counts, failuresCleared: cleared }, failures: stored }
     })
 

@@ -53,7 +53,7 @@ export interface PlanStore {
   /** The items of [offset, offset + limit) — 400 when the offset lies outside the plan. */
   slice<Item> (plan: PlanRecord<Item>, offset: number, limit: number): Item[]
   recordOutcome (planId: string, offset: number, limit: number, outcome: BatchOutcome): Promise<void>
-  /** Marks the batch starting at `offset` as written. */
+  /** Marks the batch holding `offset` as written, when its fetch was complete. */
   recordWritten (planId: string, offset: number): Promise<void>
 }
 
@@ -117,6 +117,8 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
     if (Date.parse(plan.expiresAt) <= now().getTime()) {
       throw new AppError('PLAN_EXPIRED', `plan ${planId} expired at ${plan.expiresAt}; make a new plan`)
     }
+    // Plans saved before batches had writtenAt.
+    for (const batch of plan.batches) batch.writtenAt ??= null
     return plan
   }
 
@@ -159,7 +161,8 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
     await locks.run([planId], async () => {
       const plan = await get(planId)
       const batch = plan.batches.find((b) => b.offset <= offset && offset < b.offset + b.limit)
-      if (!batch) return
+      // A partial (rate-limited) fetch leaves the batch pending: what it wrote is not the whole batch.
+      if (!batch || batch.state !== 'done') return
       batch.writtenAt = now().toISOString()
       await state.write(nameFor(planId), plan, { compact: true })
     })

@@ -24,6 +24,7 @@ export function createListenBrainzClient (deps: {
   upstream: { timeoutMs: number, retries: number, retryBaseMs: number }
   limiter: Bottleneck
   sleep: (ms: number) => Promise<void>
+  now: () => Date
 }): ListenBrainzClient {
   const { user, token, url } = deps.config.listenbrainz
   const http = createHttpClient({
@@ -44,7 +45,7 @@ export function createListenBrainzClient (deps: {
   async function listensBefore (maxTs: number | undefined, waits = createWaitBudget()): Promise<ListensPage> {
     requireConfig()
     for (;;) {
-      const wait = Math.ceil((windowReopensAt - Date.now()) / 1000)
+      const wait = Math.ceil((windowReopensAt - deps.now().getTime()) / 1000)
       if (wait > 0) {
         if (!waits.take(wait)) throw new RateLimited('ListenBrainz', wait, 'rate_limit')
         await deps.sleep(wait * 1000)
@@ -57,11 +58,14 @@ export function createListenBrainzClient (deps: {
       })
       const remaining = Number(response.headers['x-ratelimit-remaining'] ?? Number.NaN)
       const resetIn = Number(response.headers['x-ratelimit-reset-in'] ?? Number.NaN)
-      if (response.status === 200 && remaining === 0 && resetIn > 0) windowReopensAt = Date.now() + resetIn * 1000
+      if (response.status === 200 && remaining === 0 && resetIn > 0) windowReopensAt = deps.now().getTime() + resetIn * 1000
       if (response.status === 429) {
         // ListenBrainz says how long to wait in X-RateLimit-Reset-In; Retry-After when a proxy answers.
         const wait = response.retryAfterSeconds ?? (Number.isFinite(resetIn) && resetIn > 0 ? Math.ceil(resetIn) : 10)
-        if (!waits.take(Math.max(wait, 1))) throw new RateLimited('ListenBrainz', wait, 'rate_limit')
+        if (!waits.take(Math.max(wait, 1))) {
+          windowReopensAt = deps.now().getTime() + wait * 1000
+          throw new RateLimited('ListenBrainz', wait, 'rate_limit')
+        }
         await deps.sleep(Math.max(wait, 1) * 1000)
         continue
       }

@@ -84,7 +84,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestService }> 
     schema: {
       summary: 'Read new listens from ListenBrainz (where Navidrome and other players scrobble)',
       description: 'Pages back from the newest listen to the cursor (kept in state/; it never moves back). Reads at most ' +
-        '500 pages of 1,000 listens per call and keeps what it read; a long history or a long rate limit answers ' +
+        '500 pages of 1,000 listens (or 4 minutes) per call and keeps what it read; a long history or a long rate limit answers ' +
         'done: false and the next call reads on from where it stopped. Paces itself on X-RateLimit-Remaining.',
       tags: ['ingest'],
       response: { 200: PollSchema, ...errorResponses(401, 502, 503, 504) },

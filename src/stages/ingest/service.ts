@@ -7,6 +7,7 @@ import { createWaitBudget, RateLimited } from '../../http/rate-limited.ts'
 import type { Lake } from '../../lake/lake.ts'
 import type { RawZone } from '../../lake/raw-zone.ts'
 import type { StateStore } from '../../lake/state-store.ts'
+import { createLockSet } from '../../lake/lock.ts'
 import { withStaging } from '../../lake/staging-writer.ts'
 import type { SpotifyClient } from '../spotify/client.ts'
 import { trackRecord, type TrackRecord } from '../spotify/mappers.ts'
@@ -17,12 +18,17 @@ import { entriesOf, entriesOfParsed, parseExportEntries, readExportZip, saveUplo
 
 /** How far `next` links are followed in one poll: Spotify keeps only the last 50 plays, so one page is the norm. */
 const maxRecentPages = 20
-/** Pages of 1,000 listens read in one call; a longer history continues on the next call (`done: false`). */
+/** Pages of 1,000 listens, and time, one call may spend; a longer history continues on the next call (`done: false`). */
 const maxListenBrainzPages = 500
+const maxListenBrainzCallMs = 240_000
 const listenBrainzCursorState = 'cursors/listenbrainz'
 
-/** Unix seconds. `resume`: a pass stopped early; read on from `before` back to `readUpTo`, then move it to `newest`. */
+/**
+ * For one ListenBrainz user, in Unix seconds. `resume`: a pass stopped early; read on from `before` back to
+ * `readUpTo`, then move it to `newest`.
+ */
 interface ListenBrainzCursor {
+  user: string
   readUpTo?: number
   resume?: { before?: number, newest: number }
 }
@@ -78,6 +84,7 @@ export function createIngestService (deps: {
   const { config, lake, raw, state, spotify, now, log } = deps
   const userId = config.userId
   const pageBudget = deps.listenBrainzPagesPerCall ?? maxListenBrainzPages
+  const listenBrainzLock = createLockSet()
   const stamp = (): string => now().toISOString().replace(/[:.]/g, '-')
 
   function playFromHistory (item: unknown, ingestedAt: string): { play: PlayRow, track: TrackRecord } | undefined {
@@ -120,9 +127,10 @@ export function createIngestService (deps: {
     let url = '/v1/me/player/recently-played'
     let searchParams: Record<string, string | number> | undefined = { limit: 50, ...(afterMs !== undefined ? { after: afterMs } : {}) }
     let pages = 0
+    const waits = createWaitBudget()
     try {
       while (pages < maxRecentPages) {
-        const response = await spotify.get(url, { user: true, searchParams })
+        const response = await spotify.get(url, { user: true, searchParams, waits })
         pages++
         if (response.status === 403) {
           throw new AppError('UPSTREAM_AUTH_FAILED', `Spotify refused recently-played (403: ${describeBody(response)}): the refresh token needs scope user-read-recently-played and, in Development Mode, the user must be on the app's user list`)
@@ -245,24 +253,33 @@ export function createIngestService (deps: {
    */
   async function listenbrainz (): Promise<PollResult> {
     deps.listenbrainz.requireConfig()
+    // One read at a time: two overlapping reads could save their cursors out of order.
+    return listenBrainzLock.run(['listenbrainz'], readListens)
+  }
+
+  async function readListens (): Promise<PollResult> {
     const ingestedAt = now().toISOString()
-    const stored = await state.read<ListenBrainzCursor>(listenBrainzCursorState)
-    // The lake's newest listen is the cursor only for a lake older than the state file: once a pass has stopped half
-    // way, the lake holds listens newer than the unread gap.
-    const lakeNewest = stored ? null : await newestPlay(lake, userId, 'listenbrainz')
-    let readUpTo = stored ? stored.readUpTo : lakeNewest ? Math.floor(Date.parse(lakeNewest) / 1000) : undefined
+    const lbUser = config.listenbrainz.user!
+    const saved = await state.read<ListenBrainzCursor>(listenBrainzCursorState)
+    // No cursor (a new lake, state/ cleared, another account): read everything; stored listens count as duplicates.
+    const stored = saved?.user === lbUser ? saved : undefined
+    let readUpTo = stored?.readUpTo
     let resume = stored?.resume
     let pages = 0
     let rateLimited: RateLimited | undefined
     const waits = createWaitBudget()
+    const startedAt = Date.now()
     const cursorOf = (seconds: number | undefined): string | null => seconds === undefined ? null : new Date(seconds * 1000).toISOString()
+    const outOfBudget = (): boolean => pages >= pageBudget || Date.now() - startedAt > maxListenBrainzCallMs
+    // Saved before anything reaches the lake, so a crash after the write re-reads rather than trusting the lake.
+    if (!stored) await state.write(listenBrainzCursorState, { user: lbUser } satisfies ListenBrainzCursor)
 
     return withStaging(lake.tmpDir, 'listenbrainz', async (staging) => {
       /** One pass from `before` (or the newest listen) back to `readUpTo`; answers where it stopped, if it did. */
       async function pass (before: number | undefined, newest: number | undefined): Promise<{ finished: boolean, before?: number, newest?: number }> {
         let maxTs = before
         for (;;) {
-          if (pages >= pageBudget) return { finished: false, before: maxTs, newest }
+          if (outOfBudget()) return { finished: false, before: maxTs, newest }
           let page: ListensPage
           try {
             page = await deps.listenbrainz.listensBefore(maxTs, waits)
@@ -276,10 +293,12 @@ export function createIngestService (deps: {
           let oldest: number | undefined
           let reachedCursor = false
           for (const listen of page.listens) {
+            // Paging follows every listen's time, readable or not: a page of unreadable listens is not the end.
+            const seconds = int((listen as { listened_at?: unknown } | null)?.listened_at)
+            if (seconds === null) continue
+            oldest = Math.min(oldest ?? seconds, seconds)
             const row = playFromListen(listen, ingestedAt)
             if (!row) continue
-            const seconds = Math.floor(Date.parse(row.played_at) / 1000)
-            oldest = Math.min(oldest ?? seconds, seconds)
             newest = Math.max(newest ?? seconds, seconds)
             // Listens in the cursor's own second may be new (several listens can share a second); older ones are read.
             if (readUpTo !== undefined && seconds < readUpTo) {
@@ -316,7 +335,7 @@ export function createIngestService (deps: {
       const staged = await staging.finish()
       const result = await writePlays(lake, staged)
       // After the write: a crash in between re-reads listens (stored once by play id) rather than skipping any.
-      await state.write(listenBrainzCursorState, { readUpTo, ...(resume ? { resume } : {}) } satisfies ListenBrainzCursor)
+      await state.write(listenBrainzCursorState, { user: lbUser, readUpTo, ...(resume ? { resume } : {}) } satisfies ListenBrainzCursor)
       return {
         status: rateLimited ? 'rate_limited' : 'complete',
         done,

@@ -116,7 +116,7 @@ export function createSpotifyClient (deps: {
         const reason = (response.json as { error?: { reason?: string } } | undefined)?.error?.reason
         const quota = reason === 'QUOTA_EXCEEDED'
         const retryAfter = response.retryAfterSeconds ?? (quota ? 3600 : 5)
-        if (quota || !waits.take(retryAfter)) {
+        if (quota || !waits.take(Math.max(retryAfter, 1))) {
           blockedUntil = Math.max(blockedUntil, now().getTime() + retryAfter * 1000)
           log.warn({ upstream: 'spotify', retryAfter, quota }, 'Spotify asked us to stop; remaining work stays pending')
           throw new RateLimited('Spotify', retryAfter, quota ? 'quota' : 'rate_limit')
@@ -178,10 +178,14 @@ export function createSpotifyClient (deps: {
     if (response.status !== 200) throw serverError(response, `GET /v1/${kind}?ids=`)
     const list = (response.json as Record<string, unknown> | undefined)?.[kind]
     if (!Array.isArray(list)) throw new AppError('UPSTREAM_FAILED', `Spotify answered GET /v1/${kind}?ids= without a ${kind} list (${describeBody(response)})`)
-    // Spotify answers in the order asked, with null for an id it does not know.
+    // Spotify answers in the order asked, with null for an id it does not know; an entity under another id is taken by
+    // its position only when the answer is aligned and that entity is not one of the ids asked for.
+    const answered = new Map(list.map((item) => [(item as { id?: unknown } | null)?.id, item]))
+    const aligned = list.length === ids.length
     for (const [i, id] of ids.entries()) {
-      const exact = list.find((item) => (item as { id?: unknown } | null)?.id === id) as Record<string, unknown> | undefined
-      const body = exact ?? asEntity(list[i], id, kind)
+      const exact = answered.get(id) as Record<string, unknown> | undefined
+      const positional = aligned && !ids.includes((list[i] as { id?: unknown } | null)?.id as string) ? asEntity(list[i], id, kind) : undefined
+      const body = exact ?? positional
       if (body) result.found.push({ id, body, url: response.url })
       else result.missing.push({ id, httpStatus: 404, reason: 'not found on Spotify (null in the batch answer)' })
     }

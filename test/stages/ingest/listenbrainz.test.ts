@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createFakeListenBrainz, type FakeListenBrainz, type Listen } from '../../fakes/fake-listenbrainz.ts'
@@ -83,6 +85,9 @@ describe('POST /v1/ingest/listenbrainz', () => {
   })
 
   it('keeps what it read on a long rate limit half way, and the next call reads on from there', async () => {
+    const clock = { now: Date.now() }
+    await t.close()
+    t = await buildTestApp({ LISTENBRAINZ_URL: lb.url, LISTENBRAINZ_USER: lb.user, LISTENBRAINZ_TOKEN: 'lb-token-123' }, { now: () => new Date(clock.now) })
     lb.listens.push(...listens(10))
     await ingest()
     const before = new Date((start + 9 * 200) * 1000).toISOString()
@@ -92,6 +97,10 @@ describe('POST /v1/ingest/listenbrainz', () => {
     const res = await ingest()
     expect(res.body).toMatchObject({ status: 'rate_limited', done: false, retryAfterSeconds: 120, inserted: 1000, cursor: before })
     lb.server.reset()
+    // Until the two minutes are over ListenBrainz is not asked again.
+    expect((await ingest()).body).toMatchObject({ status: 'rate_limited', inserted: 0 })
+    expect(lb.server.count()).toBe(0)
+    clock.now += 120_000
     const resumed = await ingest()
     expect(resumed.body).toMatchObject({ status: 'complete', done: true, inserted: 500, cursor: new Date((start + 10_000 + 1499 * 200) * 1000).toISOString() })
     // It resumed below the page already read, then went back to the top once for anything newer.
@@ -117,6 +126,27 @@ describe('POST /v1/ingest/listenbrainz', () => {
     lb.server.reset()
     expect((await ingest()).body).toMatchObject({ done: true, inserted: 0 })
     expect(lb.server.count()).toBe(1)
+  })
+
+  it('reads everything again when its cursor is lost, or the account changes, instead of trusting the lake', async () => {
+    await t.close()
+    t = await buildTestApp({ LISTENBRAINZ_URL: lb.url, LISTENBRAINZ_USER: lb.user, LISTENBRAINZ_TOKEN: 'lb-token-123' }, { listenBrainzPagesPerCall: 2 }, t.dataDir)
+    lb.listens.push(...listens(4500))
+    expect((await ingest()).body).toMatchObject({ done: false, inserted: 1999 })
+    // state/ cleared while a gap was pending: the lake's newest listen must not become the cursor.
+    await fs.rm(path.join(t.dataDir, 'state', 'cursors'), { recursive: true })
+    let calls = 0
+    for (let body = (await ingest()).body; !body.done && calls < 10; body = (await ingest()).body) calls++
+    expect((await request(t.app.server).get('/v1/tables/tracks_played?limit=1')).body.total).toBe(4500)
+
+    await t.close()
+    t = await buildTestApp({ LISTENBRAINZ_URL: lb.url, LISTENBRAINZ_USER: 'someone-else', LISTENBRAINZ_TOKEN: 'lb-token-123' }, {}, t.dataDir)
+    lb.user = 'someone-else'
+    lb.server.reset()
+    const other = await ingest()
+    expect(other.body).toMatchObject({ done: true, inserted: 0 })
+    expect(other.body.duplicates).toBeGreaterThanOrEqual(4500)
+    expect(lb.server.count()).toBeGreaterThan(1)
   })
 
   it('moves the cursor even when every listen merges into a richer play (weakness W4)', async () => {

@@ -90,8 +90,12 @@ describe('Spotify track resolution', () => {
     const orphan = await request(s.t.app.server).post('/v1/spotify/tracks/write').send({ records: fetched.records, planId: plan.body.planId })
     expect(orphan.status).toBe(400)
     expect(orphan.body.details[0].field).toBe('body.offset')
-    const unknown = await request(s.t.app.server).post('/v1/spotify/tracks/write').send({ records: fetched.records, planId: 'no-such-plan', offset: 0 })
-    expect(unknown.status).toBe(404)
+    const otherStep = await request(s.t.app.server).post('/v1/spotify/artists/write').send({ records: [], planId: plan.body.planId, offset: 0 })
+    expect(otherStep.status).toBe(400)
+    expect(otherStep.body.details[0]).toMatchObject({ field: 'body.planId', problem: expect.stringContaining('spotify/tracks') })
+    // Records fetched for a plan that is gone (expired, say) are still written: they cost upstream calls.
+    const gone = await request(s.t.app.server).post('/v1/spotify/tracks/write').send({ records: fetched.records, planId: 'no-such-plan', offset: 0 })
+    expect(gone.status).toBe(200)
   })
 
   it('fills later imports from the track cache without calling Spotify', async () => {
@@ -235,6 +239,15 @@ describe('Spotify artist and album enrichment', () => {
     expect(plays.length).toBeGreaterThan(0)
     expect(plays.every((p) => p.artist_id !== null)).toBe(true)
     expect((await request(s.t.app.server).post('/v1/spotify/tracks/plan').send({})).body.total).toBe(0)
+  })
+
+  it('a Retry-After of 0 is waited as 1 s and counts against the budget (no endless retries)', async () => {
+    const s = await setup({ artists: 2, env: { SPOTIFY_BATCH_ENDPOINTS: 'off' } })
+    await pollPlays(s, 2)
+    s.spotify.server.fault('/v1/artists/', { kind: 'status', status: 429, retryAfter: 0 }, 1000)
+    const run = await runStep(s.t.app, '/v1/spotify/artists')
+    expect(run.fetched[0]).toMatchObject({ status: 'rate_limited', records: [] })
+    expect(s.sleeps).toHaveLength(60)
   })
 
   it('a long 429 ends the batch as rate_limited: what was fetched is kept, the rest stays pending, nothing is "not found"', async () => {

@@ -1,0 +1,44 @@
+import fs from 'node:fs/promises'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createPlanStore, summarisePlan, type PlanStore } from '../../src/batch/plan-store.ts'
+import { createStateStore, type StateStore } from '../../src/lake/state-store.ts'
+import { makeTempDir } from '../helpers/build-app.ts'
+
+const items = Array.from({ length: 10 }, (_, i) => ({ id: `id-${i}` }))
+
+describe('plan store', () => {
+  let dir: string
+  let state: StateStore
+  let plans: PlanStore
+  const clock = { now: Date.parse('2026-11-01T00:00:00Z') }
+
+  beforeEach(async () => {
+    dir = await makeTempDir()
+    state = createStateStore(dir)
+    plans = createPlanStore(state, () => new Date(clock.now))
+  })
+
+  afterEach(async () => { await fs.rm(dir, { recursive: true, force: true }) })
+
+  it('marks a batch written only after a complete fetch of it', async () => {
+    const plan = await plans.create({ stage: 'spotify', resource: 'artists', items, batchSize: 4 })
+    await plans.recordOutcome(plan.planId, 0, 4, { status: 'rate_limited', records: 2, failures: 0, retryAfterSeconds: 60 })
+    await plans.recordWritten(plan.planId, 0)
+    expect(summarisePlan(await plans.get(plan.planId)).totals).toMatchObject({ pending: 3, done: 0, written: 0, rateLimited: 1 })
+    await plans.recordOutcome(plan.planId, 0, 4, { status: 'complete', records: 4, failures: 0 })
+    await plans.recordWritten(plan.planId, 2)
+    const progress = summarisePlan(await plans.get(plan.planId))
+    expect(progress.totals).toMatchObject({ done: 1, written: 1 })
+    expect(progress.batches[0]!.writtenAt).toBe(new Date(clock.now).toISOString())
+  })
+
+  it('reads plans saved before batches had writtenAt', async () => {
+    const plan = await plans.create({ stage: 'spotify', resource: 'albums', items, batchSize: 5 })
+    const stored = await state.read<{ batches: Array<Record<string, unknown>> }>(`plans/${plan.planId}`)
+    for (const batch of stored!.batches) delete batch.writtenAt
+    await state.write(`plans/${plan.planId}`, stored)
+    const progress = summarisePlan(await plans.get(plan.planId))
+    expect(progress.batches.map((b) => b.writtenAt)).toEqual([null, null])
+    expect(progress.totals.written).toBe(0)
+  })
+})
