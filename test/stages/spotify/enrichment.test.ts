@@ -127,6 +127,19 @@ describe('Spotify artist and album enrichment', () => {
     expect(albumRows[0]).toMatchObject({ label: null, popularity: null, release_year: 1983, release_date_precision: 'year', total_tracks: expect.any(Number) })
   })
 
+  it('batch mode: an album answered under another id is taken by its position, never in place of another asked id', async () => {
+    const s = await setup({ artists: 3, fake: { batchEndpoints: true } })
+    await pollPlays(s, 3)
+    const [first, second] = s.catalog.albumIds
+    const merged = spotifyId('merged-album')
+    s.spotify.albums.set(first!, { ...s.spotify.albums.get(first!)!, id: merged })
+    // The second album answers as the third: it must not count as the third, nor as itself.
+    s.spotify.albums.set(second!, { ...s.spotify.albums.get(s.catalog.albumIds[2]!)! })
+    const run = await runStep(s.t.app, '/v1/spotify/albums')
+    expect(run.fetched[0]!.records.map((r) => r.album_id).sort()).toEqual([first, s.catalog.albumIds[2]].sort())
+    expect(run.fetched[0]!.failures).toEqual([expect.objectContaining({ entity_id: second })])
+  })
+
   it('SPOTIFY_BATCH_ENDPOINTS=off never tries ?ids=', async () => {
     const s = await setup({ artists: 5, env: { SPOTIFY_BATCH_ENDPOINTS: 'off' } })
     await pollPlays(s, 5)
