@@ -20,6 +20,7 @@ import { registerOpenApi } from './openapi.ts'
 import { createSecrets } from './secrets.ts'
 import { validationOptions } from './validation.ts'
 import { ingestRoutes } from './stages/ingest/routes.ts'
+import { createPlaysRefill } from './stages/ingest/plays-refill.ts'
 import { createIngestService } from './stages/ingest/service.ts'
 import { createSpotifyAuth } from './stages/spotify/auth.ts'
 import { createSpotifyClient } from './stages/spotify/client.ts'
@@ -40,6 +41,8 @@ export interface AppDeps {
   }
   /** Where to sleep out short Retry-After waits (tests shorten them). */
   sleep?: (ms: number) => Promise<void>
+  /** How long plays wait to be filled after a track resolution write (plays-refill.ts). */
+  refillDelayMs?: number
   /** Pages of ListenBrainz listens read in one call (tests shorten it). */
   listenBrainzPagesPerCall?: number
   /** Where log lines go instead of stdout (tests read them). */
@@ -72,7 +75,8 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const spotify = createSpotifyClient({ config, auth: spotifyAuth, state, upstream, limiter: limiters.spotify, log: app.log, sleep, now })
   const listenbrainz = createListenBrainzClient({ config, upstream, limiter: limiters.listenbrainz, sleep, now })
   const ingest = createIngestService({ config, lake, raw, state, spotify, listenbrainz, now, log: app.log, listenBrainzPagesPerCall: deps.listenBrainzPagesPerCall })
-  const spotifySteps = createSpotifySteps({ config, lake, raw, spotify, now, log: app.log })
+  const refill = createPlaysRefill({ lake, log: app.log, delayMs: deps.refillDelayMs })
+  const spotifySteps = createSpotifySteps({ config, lake, raw, spotify, now, log: app.log, refill })
 
   app.setErrorHandler(handleError)
   app.setNotFoundHandler((request) => {
@@ -83,14 +87,18 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await registerOpenApi(app, version)
 
   await app.register(healthRoutes, { lake })
-  await app.register(lakeRoutes, { prefix: '/v1', lake })
+  await app.register(lakeRoutes, { prefix: '/v1', lake, beforeRead: refill.flush })
   await app.register(batchRoutes, { prefix: '/v1', plans, runs })
   await app.register(ingestRoutes, { prefix: '/v1/ingest', ingest })
   await app.register(spotifyRoutes, { prefix: '/v1/spotify', steps: spotifySteps, plans, lake })
 
   app.addHook('onClose', async () => {
     await stopLimiters(limiters)
+    // A graceful stop leaves the plays filled.
+    await refill.flush()
     await lake.close()
   })
+  // Resolved tracks whose plays a stopped process did not get to fill.
+  app.addHook('onReady', async () => { refill.request() })
   return app
 }

@@ -18,7 +18,9 @@ const TableSchema = Type.Object({
   lastWriteAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'null until something is written' }),
 })
 
-export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake }> = async (app, { lake }) => {
+/** `beforeRead`: waits for writes still settling (plays being filled), so a reader sees what the last call wrote. */
+export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake, beforeRead?: () => Promise<void> }> = async (app, { lake, beforeRead }) => {
+  if (beforeRead) app.addHook('preHandler', async () => { await beforeRead() })
   app.get('/tables', {
     schema: {
       summary: 'List the lake tables with row counts, sizes and last write',

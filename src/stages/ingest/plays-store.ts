@@ -158,11 +158,14 @@ async function insertPlays (tx: WriteTx, staged: string, total: number): Promise
   return { rows: total, inserted: freshRows - pairs.length, duplicates: total - freshRows + pairs.length, merged: pairs.length }
 }
 
+/** Plays that spotify_tracks can fill (column `n`). */
+export const countPlaysToFill = `SELECT count(*)::INTEGER AS n FROM tracks_played p JOIN spotify_tracks st ON st.track_id = p.track_id
+  WHERE (p.artist_id IS NULL AND st.artist_id IS NOT NULL) OR (p.album_id IS NULL AND st.album_id IS NOT NULL)
+    OR (p.track_isrc IS NULL AND st.track_isrc IS NOT NULL) OR (p.duration_ms IS NULL AND st.duration_ms IS NOT NULL)`
+
 /** Fills plays lacking track metadata from spotify_tracks; returns how many plays changed. */
 export async function refillPlays (tx: WriteTx): Promise<number> {
-  const [row] = await tx.query(`SELECT count(*)::INTEGER AS n FROM tracks_played p JOIN spotify_tracks st ON st.track_id = p.track_id
-    WHERE (p.artist_id IS NULL AND st.artist_id IS NOT NULL) OR (p.album_id IS NULL AND st.album_id IS NOT NULL)
-      OR (p.track_isrc IS NULL AND st.track_isrc IS NOT NULL) OR (p.duration_ms IS NULL AND st.duration_ms IS NOT NULL)`)
+  const [row] = await tx.query(countPlaysToFill)
   const changed = Number(row?.n ?? 0)
   if (changed > 0) await tx.replaceWith(tracksPlayed, filledSelect('SELECT * FROM tracks_played'))
   return changed

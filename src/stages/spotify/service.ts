@@ -5,9 +5,9 @@ import { notInBackoff } from '../../batch/failure-memory.ts'
 import type { FetchOutcome, GranularStep, PlanItem } from '../../batch/granular.ts'
 import type { Lake } from '../../lake/lake.ts'
 import type { RawZone } from '../../lake/raw-zone.ts'
-import { spotifyAlbums, spotifyArtistGenre, spotifyArtists, spotifyTracks, tracksPlayed } from '../../lake/tables.ts'
+import { spotifyAlbums, spotifyArtistGenre, spotifyArtists, spotifyTracks } from '../../lake/tables.ts'
 import { Nullable, SpotifyIdSchema, TimestampSchema } from '../../schemas.ts'
-import { refillPlays } from '../ingest/plays-store.ts'
+import type { PlaysRefill } from '../ingest/plays-refill.ts'
 import type { CatalogKind, SpotifyClient } from './client.ts'
 import { albumRecord, artistRecord, releaseYear, trackRecord, type AlbumRecord, type ArtistRecord, type TrackRecord } from './mappers.ts'
 
@@ -84,11 +84,14 @@ export function createSpotifySteps (deps: {
   spotify: SpotifyClient
   now: () => Date
   log: FastifyBaseLogger
+  refill: PlaysRefill
 }): SpotifySteps {
-  const { lake, raw, spotify, now } = deps
+  const { lake, raw, spotify, now, refill } = deps
   const requireConfig = (): void => spotify.requireApp()
 
   async function plan (resource: CatalogKind, sql: string, limit: number | undefined): Promise<SpotifyPlanItem[]> {
+    // Artists and albums are planned from the plays' ids: wait for plays still being filled from resolved tracks.
+    if (resource !== 'tracks') await refill.flush()
     const rows = await lake.query(sql, {
       failure_stage: 'spotify',
       failure_resource: resource,
@@ -152,8 +155,8 @@ export function createSpotifySteps (deps: {
       ORDER BY plays DESC, id
       LIMIT $limit`, limit),
     fetch: (items) => fetchKind('tracks', items, trackRecord),
-    write: async (records) => lake.write([spotifyTracks, tracksPlayed], async (tx) => {
-      const rows = records.map((r) => ({
+    write: async (records) => {
+      const result = await lake.write([spotifyTracks], (tx) => tx.merge(spotifyTracks, records.map((r) => ({
         ...r,
         track_uri: r.track_uri ?? `spotify:track:${r.track_id}`,
         artist_id: r.artist_id ?? r.artist_ids?.[0] ?? null,
@@ -161,11 +164,11 @@ export function createSpotifySteps (deps: {
         artist_ids: r.artist_ids ?? (r.artist_id ? [r.artist_id] : []),
         artist_names: r.artist_names ?? (r.artist_name ? [r.artist_name] : []),
         fetched_at: stamp(r),
-      }))
-      const result = await tx.merge(spotifyTracks, rows)
-      const playsFilled = await refillPlays(tx)
-      return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, playsFilled }
-    }),
+      }))))
+      // The plays of these tracks are filled a moment later, once per run of writes (plays-refill.ts).
+      refill.request()
+      return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, playsToFill: await refill.pending() }
+    },
   }
 
   const artists: GranularStep<SpotifyPlanItem, ArtistRecord> = {

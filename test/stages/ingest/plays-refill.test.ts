@@ -1,0 +1,112 @@
+import fs from 'node:fs/promises'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Lake } from '../../../src/lake/lake.ts'
+import { spotifyTracks } from '../../../src/lake/tables.ts'
+import { emptyPlay, playId } from '../../../src/stages/ingest/play-rows.ts'
+import { createPlaysRefill } from '../../../src/stages/ingest/plays-refill.ts'
+import { writePlays } from '../../../src/stages/ingest/plays-store.ts'
+import { buildTestApp, makeTempDir } from '../../helpers/build-app.ts'
+import { openLake, silentLog } from '../../helpers/lake.ts'
+
+const trackId = (n: number) => `track${String(n).padStart(17, '0')}`
+
+/** Plays imported from an export: a track id and names, no artist or album ids yet. */
+const plays = (tracks: number, perTrack: number) => Array.from({ length: tracks * perTrack }, (_, i) => {
+  const at = Date.parse('2025-01-01T00:00:00Z') + i * 300_000
+  const id = trackId(i % tracks)
+  return {
+    ...emptyPlay(),
+    play_id: playId('spotify-export', 'me', at, id, 'Band', `Song ${i % tracks}`),
+    user_id: 'me',
+    played_at: new Date(at).toISOString(),
+    track_id: id,
+    track_name: `Song ${i % tracks}`,
+    artist_name: 'Band',
+    ms_played: 200_000,
+    counts_as_play: true,
+    source: 'spotify-export' as const,
+    ingested_at: '2026-11-01T00:00:00.000Z',
+  }
+})
+
+const resolved = (n: number) => ({
+  track_id: trackId(n),
+  track_uri: `spotify:track:${trackId(n)}`,
+  track_name: `Song ${n}`,
+  track_isrc: `USAAA26${String(n).padStart(5, '0')}`,
+  duration_ms: 200_000,
+  explicit: false,
+  album_id: `album${n}`,
+  album_name: `Album ${n}`,
+  artist_id: `artist${n}`,
+  artist_name: 'Band',
+  artist_ids: [`artist${n}`],
+  artist_names: ['Band'],
+  fetched_at: '2026-11-01T00:00:00.000Z',
+})
+
+describe('filling plays from resolved tracks', () => {
+  let dir: string
+  let lake: Lake
+  let rewrites: string[]
+
+  beforeEach(async () => {
+    dir = await makeTempDir()
+    rewrites = []
+    lake = await openLake(dir, { beforeRename: (table) => { rewrites.push(table) } })
+    await writePlays(lake, plays(4, 3))
+    rewrites.length = 0
+  })
+
+  afterEach(async () => {
+    await lake.close().catch(() => {})
+    await fs.rm(dir, { recursive: true, force: true })
+  })
+
+  const unfilled = async () => Number((await lake.query('SELECT count(*)::INTEGER AS n FROM tracks_played WHERE artist_id IS NULL'))[0]?.n)
+
+  it('runs one refill after a burst of requests, and flush waits for it', async () => {
+    const refill = createPlaysRefill({ lake, log: silentLog, delayMs: 50 })
+    for (const n of [0, 1, 2]) {
+      await lake.merge(spotifyTracks, [resolved(n)])
+      refill.request()
+    }
+    expect(await refill.pending()).toBe(9)
+    expect(await unfilled()).toBe(12)
+    await refill.flush()
+    expect(await unfilled()).toBe(3)
+    expect(rewrites.filter((t) => t === 'tracks_played')).toHaveLength(1)
+    const [play] = await lake.query('SELECT * FROM tracks_played WHERE track_id = $id LIMIT 1', { id: trackId(1) })
+    expect(play).toMatchObject({ artist_id: 'artist1', album_id: 'album1', artist_ids: ['artist1'], track_isrc: 'USAAA2600001' })
+  })
+
+  it('runs again for a request that arrives while it runs', async () => {
+    const refill = createPlaysRefill({ lake, log: silentLog, delayMs: 0 })
+    await lake.merge(spotifyTracks, [resolved(0)])
+    refill.request()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    await lake.merge(spotifyTracks, [resolved(3)])
+    refill.request()
+    await refill.flush()
+    expect(await unfilled()).toBe(6)
+    expect(await refill.pending()).toBe(0)
+  })
+
+  it('flush answers at once when nothing waits', async () => {
+    const refill = createPlaysRefill({ lake, log: silentLog })
+    await refill.flush()
+    expect(rewrites).toEqual([])
+  })
+
+  it('a service that stopped before filling fills on its next start', async () => {
+    await lake.merge(spotifyTracks, [resolved(0), resolved(1)])
+    await lake.close()
+    const t = await buildTestApp({}, { refillDelayMs: 10 }, dir)
+    try {
+      const rows = (await t.app.inject({ method: 'GET', url: '/v1/tables/tracks_played?limit=1000' })).json().rows as Array<{ artist_id: string | null }>
+      expect(rows.filter((r) => r.artist_id === null)).toHaveLength(6)
+    } finally {
+      await t.close()
+    }
+  })
+})
