@@ -84,8 +84,11 @@ export interface Lake {
   append (table: TableDef, rows: readonly InputRow[]): Promise<WriteResult>
   /** Replace every stored row whose `column` is one of `groups` by the given rows. */
   replaceGroups (table: TableDef, column: string, groups: readonly string[], rows: readonly InputRow[]): Promise<WriteResult>
-  /** A custom write over one or more tables, under their locks; every replaced table commits atomically. */
-  write<T> (tablesToLock: readonly TableDef[], fn: (tx: WriteTx) => Promise<T>): Promise<T>
+  /**
+   * A custom write over one or more tables, under their locks; every replaced table commits atomically. `lean`: DuckDB
+   * runs on one thread meanwhile (each thread keeps its own read and write buffers), for large imports.
+   */
+  write<T> (tablesToLock: readonly TableDef[], fn: (tx: WriteTx) => Promise<T>, options?: { lean?: boolean }): Promise<T>
   stats (): Promise<TableStats[]>
   filePath (table: TableDef): string
   ping (): Promise<void>
@@ -119,15 +122,21 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
   await fs.rm(tmpDir, { recursive: true, force: true })
   await fs.mkdir(tmpDir, { recursive: true })
 
-  const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: options.memoryLimit ?? '512MB',
+  // DuckDB's allocator keeps freed memory for reuse up to 128 MB (512 MB after bulk frees) by default, and purges
+  // freed pages lazily: the service would carry one large import's peak for the rest of its life.
+  const settings = {
     threads: String(options.threads ?? 2),
-    // Tables are replaced by rename; a cache keyed on path could serve the old file's blocks.
-    enable_external_file_cache: 'false',
-    // DuckDB's allocator keeps freed memory for reuse up to 128 MB (512 MB after bulk frees) by default: the service
-    // would carry one large import's peak for the rest of its life. Returning it at once costs little here.
     allocator_flush_threshold: '4MB',
     allocator_bulk_deallocation_flush_threshold: '4MB',
+  }
+  const leanSettings = { threads: '1', allocator_flush_threshold: '1MB', allocator_bulk_deallocation_flush_threshold: '1MB' }
+  let leanWrites = 0
+  const instance = await DuckDBInstance.create(':memory:', {
+    ...settings,
+    memory_limit: options.memoryLimit ?? '512MB',
+    // Tables are replaced by rename; a cache keyed on path could serve the old file's blocks.
+    enable_external_file_cache: 'false',
+    allocator_background_threads: 'true',
     temp_directory: path.join(tmpDir, 'duckdb'),
   })
 
@@ -216,8 +225,30 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
     }
   }
 
-  async function write<T> (tablesToLock: readonly TableDef[], fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return locks.run(tablesToLock.map((t) => t.name), () => withConnection(async (conn) => {
+  /**
+   * Runs `fn` with DuckDB on one thread, handing every freed megabyte back: a large import's peak stays low, at some
+   * cost in speed. The settings are instance-wide, so the last lean run to finish restores them.
+   */
+  async function lean<T> (fn: () => Promise<T>): Promise<T> {
+    if (leanWrites++ === 0) await setAll(leanSettings)
+    try {
+      return await fn()
+    } finally {
+      if (--leanWrites === 0) await setAll(settings)
+    }
+  }
+
+  async function setAll (values: Record<string, string>): Promise<void> {
+    for (const [name, value] of Object.entries(values)) await query(`SET GLOBAL ${name} = ${qs(value)}`)
+  }
+
+  async function write<T> (tablesToLock: readonly TableDef[], fn: (tx: WriteTx) => Promise<T>, options: { lean?: boolean } = {}): Promise<T> {
+    return locks.run(tablesToLock.map((t) => t.name), () => options.lean ? lean(() => writeLocked(tablesToLock, fn)) : writeLocked(tablesToLock, fn))
+  }
+
+  /** The body of a write, its table locks held. */
+  async function writeLocked<T> (tablesToLock: readonly TableDef[], fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return withConnection(async (conn) => {
       const pending = new Map<string, { table: TableDef, temp: string }>()
       const stagedFiles: string[] = []
       let staged = 0
@@ -278,7 +309,7 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
         for (const { temp } of pending.values()) await fs.rm(temp, { force: true })
         for (const file of stagedFiles) await fs.rm(file, { recursive: true, force: true })
       }
-    }))
+    })
   }
 
   const nothing = (table: TableDef): WriteResult => ({ table: table.name, inserted: 0, updated: 0, deleted: 0, unchanged: 0, written: false })

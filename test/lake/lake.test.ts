@@ -44,6 +44,23 @@ describe('lake', () => {
     expect(played?.column_type).toBe('TIMESTAMP WITH TIME ZONE')
   })
 
+  it('a lean write runs DuckDB on one thread, handing memory back at once, and restores both after, even when it fails', async () => {
+    const read = "SELECT current_setting('threads')::VARCHAR AS threads, current_setting('allocator_flush_threshold')::VARCHAR AS flush"
+    const settings = async () => (await lake.query(read))[0]
+    const before = await settings()
+    expect(Number(before?.threads)).toBeGreaterThan(1)
+    await lake.write([spotifyArtists], async (tx) => {
+      const during = (await tx.query(read))[0]
+      expect(during?.threads).toBe('1')
+      expect(during?.flush).not.toBe(before?.flush)
+      await tx.merge(spotifyArtists, [artist(1)])
+    }, { lean: true })
+    expect(await settings()).toEqual(before)
+    await expect(lake.write([spotifyArtists], async () => { throw new Error('boom') }, { lean: true })).rejects.toThrow()
+    expect(await settings()).toEqual(before)
+    expect(await sortedArtists(lake)).toHaveLength(1)
+  })
+
   it('reports a table as never written until its first write', async () => {
     const lastWrite = async () => (await lake.stats()).find((t) => t.name === spotifyArtists.name)?.lastWriteAt
     expect(await lastWrite()).toBeNull()

@@ -95,22 +95,25 @@ export async function writePlays (
     }
     if (result.inserted + result.merged === 0 && trackResult.written) await refillPlays(tx)
     return result
-  })
+  }, { lean: 'files' in plays })
 }
 
 async function insertPlays (tx: WriteTx, staged: string, total: number): Promise<PlayWriteResult> {
-  // Only ids and the columns identity needs are held in memory; the rows themselves stream from the staged file.
-  const freshIds = `${staged}_fresh_ids`
-  await tx.run(`CREATE TEMP TABLE ${freshIds} AS
-    SELECT i.play_id, min(i._ord) AS ord FROM ${staged} i
-    WHERE NOT EXISTS (SELECT 1 FROM tracks_played s WHERE s.play_id = i.play_id)
-    GROUP BY i.play_id`)
-  const [freshCount] = await tx.query(`SELECT count(*)::INTEGER AS n FROM ${freshIds}`)
-  const freshRows = Number(freshCount?.n ?? 0)
+  // What stays in memory is the input positions of the rows that are not new (repeats within the input, plays stored
+  // already): a few on a first import. The rows themselves stream from the staged files.
+  const dropped = `${staged}_dropped`
+  await tx.run(`CREATE TEMP TABLE ${dropped} AS
+    SELECT _ord FROM (
+      SELECT i._ord, row_number() OVER (PARTITION BY i.play_id ORDER BY i._ord) AS nth,
+        EXISTS (SELECT 1 FROM tracks_played s WHERE s.play_id = i.play_id) AS stored
+      FROM ${staged} i)
+    WHERE nth > 1 OR stored`)
+  const [droppedCount] = await tx.query(`SELECT count(*)::INTEGER AS n FROM ${dropped}`)
+  const freshRows = total - Number(droppedCount?.n ?? 0)
   if (freshRows === 0) return { rows: total, inserted: 0, duplicates: total, merged: 0 }
   const fresh = `${staged}_fresh`
   await tx.run(`CREATE TEMP VIEW ${fresh} AS
-    SELECT i.* EXCLUDE (_ord) FROM ${staged} i JOIN ${freshIds} f ON f.play_id = i.play_id AND f.ord = i._ord`)
+    SELECT i.* EXCLUDE (_ord) FROM ${staged} i WHERE i._ord NOT IN (SELECT _ord FROM ${dropped})`)
 
   const f = window('f')
   const s = window('s')
