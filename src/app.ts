@@ -14,6 +14,7 @@ import { createLimiters, stopLimiters } from './http/limiters.ts'
 import { createLake, type LakeHooks } from './lake/lake.ts'
 import { createRawZone } from './lake/raw-zone.ts'
 import { lakeRoutes } from './lake/routes.ts'
+import { tracksPlayed } from './lake/tables.ts'
 import { createStateStore } from './lake/state-store.ts'
 import { loggerOptions } from './logger.ts'
 import { registerOpenApi } from './openapi.ts'
@@ -87,7 +88,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await registerOpenApi(app, version)
 
   await app.register(healthRoutes, { lake })
-  await app.register(lakeRoutes, { prefix: '/v1', lake, beforeRead: refill.flush })
+  await app.register(lakeRoutes, { prefix: '/v1', lake, beforeRead: async (table) => { if (table === tracksPlayed.name) await refill.flush() } })
   await app.register(batchRoutes, { prefix: '/v1', plans, runs })
   await app.register(ingestRoutes, { prefix: '/v1/ingest', ingest })
   await app.register(spotifyRoutes, { prefix: '/v1/spotify', steps: spotifySteps, plans, lake })
@@ -96,6 +97,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     await stopLimiters(limiters)
     // A graceful stop leaves the plays filled.
     await refill.flush()
+    refill.close()
     await lake.close()
   })
   // Resolved tracks whose plays a stopped process did not get to fill.

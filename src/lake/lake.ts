@@ -230,11 +230,13 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
    * cost in speed. The settings are instance-wide, so the last lean run to finish restores them.
    */
   async function lean<T> (fn: () => Promise<T>): Promise<T> {
-    if (leanWrites++ === 0) await setAll(leanSettings)
+    leanWrites++
     try {
+      if (leanWrites === 1) await setAll(leanSettings)
       return await fn()
     } finally {
-      if (--leanWrites === 0) await setAll(settings)
+      // A failed restore must not turn a committed write into an error; the next lean write restores again.
+      if (--leanWrites === 0) await setAll(settings).catch((err: unknown) => { log.error({ err }, 'restoring DuckDB settings after a lean write failed') })
     }
   }
 

@@ -18,9 +18,8 @@ const TableSchema = Type.Object({
   lastWriteAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'null until something is written' }),
 })
 
-/** `beforeRead`: waits for writes still settling (plays being filled), so a reader sees what the last call wrote. */
-export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake, beforeRead?: () => Promise<void> }> = async (app, { lake, beforeRead }) => {
-  if (beforeRead) app.addHook('preHandler', async () => { await beforeRead() })
+/** `beforeRead`: waits for writes to a table still settling (plays being filled), so a reader sees what the last call wrote. */
+export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake, beforeRead?: (table: string) => Promise<void> }> = async (app, { lake, beforeRead }) => {
   app.get('/tables', {
     schema: {
       summary: 'List the lake tables with row counts, sizes and last write',
@@ -54,6 +53,7 @@ export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake, beforeRead?: ()
     if (!table) {
       throw new AppError('TABLE_NOT_FOUND', `no table named ${JSON.stringify(request.params.name)}; tables: ${tables.map((t) => t.name).join(', ')}`)
     }
+    await beforeRead?.(table.name)
     const limit = Math.min(request.query.limit, maxLimit)
     const offset = request.query.offset
     const [count] = await lake.query(`SELECT count(*)::BIGINT AS n FROM ${qi(table.name)}`)

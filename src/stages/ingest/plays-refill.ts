@@ -13,11 +13,16 @@ import { countPlaysToFill, refillPlays } from './plays-store.ts'
 export interface PlaysRefill {
   /** A refill is wanted: one runs `delayMs` after the last request. */
   request (): void
-  /** Resolves when no refill is waiting or running (runs a waiting one now). */
+  /** Resolves when no refill is waiting or running (runs a waiting one now); after a failure it tries once more. */
   flush (): Promise<void>
   /** How many stored plays a refill would fill now. */
   pending (): Promise<number>
+  /** Drops a waiting refill and ignores later requests (the next start fills what is left). */
+  close (): void
 }
+
+/** A failed refill (a full disk, say) is tried again after this, and on the next flush. */
+const retryAfterFailureMs = 30_000
 
 export function createPlaysRefill (deps: { lake: Lake, log: FastifyBaseLogger, delayMs?: number }): PlaysRefill {
   const { lake, log } = deps
@@ -25,10 +30,12 @@ export function createPlaysRefill (deps: { lake: Lake, log: FastifyBaseLogger, d
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> | undefined
   let wanted = false
+  let failed = false
+  let closed = false
 
   function schedule (): void {
-    if (timer || running) return
-    timer = setTimeout(start, delayMs)
+    if (timer || running || closed) return
+    timer = setTimeout(start, failed ? retryAfterFailureMs : delayMs)
     timer.unref()
   }
 
@@ -38,9 +45,16 @@ export function createPlaysRefill (deps: { lake: Lake, log: FastifyBaseLogger, d
     wanted = false
     const started = Date.now()
     running = lake.write([tracksPlayed, spotifyTracks], (tx) => refillPlays(tx))
-      .then((filled) => { if (filled > 0) log.info({ filled, ms: Date.now() - started }, 'filled plays from resolved tracks') })
-      // The tables are unchanged by a failed refill; the next request (or start) tries again.
-      .catch((err: unknown) => { log.error({ err }, 'filling plays from resolved tracks failed') })
+      .then((filled) => {
+        failed = false
+        if (filled > 0) log.info({ filled, ms: Date.now() - started }, 'filled plays from resolved tracks')
+      })
+      // The tables are unchanged by a failed refill: it is tried again.
+      .catch((err: unknown) => {
+        failed = true
+        wanted = true
+        log.error({ err }, 'filling plays from resolved tracks failed; trying again later')
+      })
       .finally(() => {
         running = undefined
         if (wanted) schedule()
@@ -49,19 +63,32 @@ export function createPlaysRefill (deps: { lake: Lake, log: FastifyBaseLogger, d
 
   return {
     request () {
+      if (closed) return
       wanted = true
-      if (timer) {
+      if (timer && !failed) {
         clearTimeout(timer)
         timer = undefined
       }
       schedule()
     },
     async flush () {
+      let ran = false
       while (timer || running) {
-        if (timer) start()
-        await running
+        if (running) {
+          await running
+          continue
+        }
+        // A refill that failed during this flush waits for its retry: readers go on with the plays as they are.
+        if (failed && ran) return
+        ran = true
+        start()
       }
     },
     pending: () => lake.query(countPlaysToFill).then(([row]) => Number(row?.n ?? 0)),
+    close () {
+      closed = true
+      clearTimeout(timer)
+      timer = undefined
+    },
   }
 }

@@ -1,4 +1,5 @@
 import type { Lake, WriteTx } from '../../lake/lake.ts'
+import { stagingRowsPerFile } from '../../lake/staging-writer.ts'
 import { spotifyTracks, tracksPlayed } from '../../lake/tables.ts'
 import type { TrackRecord } from '../spotify/mappers.ts'
 import type { PlayRow, PlaySource } from './play-rows.ts'
@@ -95,7 +96,7 @@ export async function writePlays (
     }
     if (result.inserted + result.merged === 0 && trackResult.written) await refillPlays(tx)
     return result
-  }, { lean: 'files' in plays })
+  }, { lean: 'files' in plays && plays.rows >= stagingRowsPerFile })
 }
 
 async function insertPlays (tx: WriteTx, staged: string, total: number): Promise<PlayWriteResult> {

@@ -49,11 +49,18 @@ describe('filling plays from resolved tracks', () => {
   let dir: string
   let lake: Lake
   let rewrites: string[]
+  let failNext: number
 
   beforeEach(async () => {
     dir = await makeTempDir()
     rewrites = []
-    lake = await openLake(dir, { beforeRename: (table) => { rewrites.push(table) } })
+    failNext = 0
+    lake = await openLake(dir, {
+      beforeRename: (table) => {
+        if (failNext > 0 && failNext--) throw new Error('disk full')
+        rewrites.push(table)
+      },
+    })
     await writePlays(lake, plays(4, 3))
     rewrites.length = 0
   })
@@ -90,6 +97,31 @@ describe('filling plays from resolved tracks', () => {
     await refill.flush()
     expect(await unfilled()).toBe(6)
     expect(await refill.pending()).toBe(0)
+  })
+
+  it('a failed refill changes nothing, and the next flush tries again', async () => {
+    const refill = createPlaysRefill({ lake, log: silentLog, delayMs: 0 })
+    await lake.merge(spotifyTracks, [resolved(0), resolved(1)])
+    rewrites.length = 0
+    failNext = 1
+    refill.request()
+    // The flush runs it, it fails: the flush gives up rather than spin, and the plays stay as they were.
+    await refill.flush()
+    expect(await unfilled()).toBe(12)
+    await refill.flush()
+    expect(await unfilled()).toBe(6)
+    refill.close()
+  })
+
+  it('ignores requests once closed', async () => {
+    const refill = createPlaysRefill({ lake, log: silentLog, delayMs: 0 })
+    refill.close()
+    await lake.merge(spotifyTracks, [resolved(0)])
+    rewrites.length = 0
+    refill.request()
+    await refill.flush()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(rewrites).toEqual([])
   })
 
   it('flush answers at once when nothing waits', async () => {
