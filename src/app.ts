@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { installBearerAuth } from './auth.ts'
@@ -11,6 +10,7 @@ import { AppError } from './errors.ts'
 import { handleError } from './error-handler.ts'
 import { healthRoutes } from './health.ts'
 import { createLimiters, stopLimiters } from './http/limiters.ts'
+import type { UpstreamOptions } from './http/upstream.ts'
 import { createLake, type LakeHooks } from './lake/lake.ts'
 import { createRawZone } from './lake/raw-zone.ts'
 import { lakeRoutes } from './lake/routes.ts'
@@ -20,6 +20,7 @@ import { loggerOptions } from './logger.ts'
 import { registerOpenApi } from './openapi.ts'
 import { createSecrets } from './secrets.ts'
 import { validationOptions } from './validation.ts'
+import { version } from './version.ts'
 import { ingestRoutes } from './stages/ingest/routes.ts'
 import { createPlaysRefill } from './stages/ingest/plays-refill.ts'
 import { createIngestService } from './stages/ingest/service.ts'
@@ -29,7 +30,6 @@ import { spotifyRoutes } from './stages/spotify/routes.ts'
 import { createSpotifySteps } from './stages/spotify/service.ts'
 import { createListenBrainzClient } from './stages/ingest/listenbrainz-client.ts'
 
-export const version: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
 
 /** Seams for tests; production uses the defaults. */
 export interface AppDeps {
@@ -57,7 +57,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const secrets = createSecrets(configSecrets(config))
   const now = deps.now ?? (() => new Date())
   const sleep = deps.sleep ?? defaultSleep
-  const upstream = { timeoutMs: 15_000, retries: 2, retryBaseMs: 1000, ...deps.upstream }
+  const upstream: UpstreamOptions = { timeoutMs: 15_000, retries: 2, retryBaseMs: 1000, ...deps.upstream, sleep, now }
 
   const app = Fastify({
     logger: loggerOptions(config.logLevel, secrets, deps.logStream),
@@ -73,8 +73,8 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const limiters = createLimiters(config.musicbrainz.ratePerSec)
 
   const spotifyAuth = createSpotifyAuth({ config, state, secrets, upstream, limiter: limiters.spotify, log: app.log })
-  const spotify = createSpotifyClient({ config, auth: spotifyAuth, state, upstream, limiter: limiters.spotify, log: app.log, sleep, now })
-  const listenbrainz = createListenBrainzClient({ config, upstream, limiter: limiters.listenbrainz, sleep, now })
+  const spotify = createSpotifyClient({ config, auth: spotifyAuth, state, upstream, limiter: limiters.spotify, log: app.log })
+  const listenbrainz = createListenBrainzClient({ config, upstream, limiter: limiters.listenbrainz })
   const ingest = createIngestService({ config, lake, raw, state, spotify, listenbrainz, now, log: app.log, listenBrainzPagesPerCall: deps.listenBrainzPagesPerCall })
   const refill = createPlaysRefill({ lake, log: app.log, delayMs: deps.refillDelayMs })
   const spotifySteps = createSpotifySteps({ config, lake, raw, spotify, now, log: app.log, refill })

@@ -30,21 +30,17 @@ export interface HttpClientOptions {
   baseUrl: string
   userAgent: string
   timeoutMs: number
-  /** Attempts after the first, for network errors and 5xx answers (never for 4xx). */
-  retries: number
-  /** Base of the exponential backoff between those attempts. */
-  retryBaseMs: number
   limiter?: Bottleneck
 }
 
 export interface HttpClient {
+  readonly name: string
   readonly baseUrl: string
+  /** One attempt through the limiter. Retries and waits are the upstream transport's job (upstream.ts). */
   request (request: HttpRequest): Promise<HttpResponse>
 }
 
-const retryStatusCodes = [500, 502, 503, 504]
-
-/** The got client every upstream client builds on: explicit timeouts, retries on transient failures only, no thrown 4xx. */
+/** The got client every upstream builds on: an explicit timeout, no retries of its own, no thrown 4xx. */
 export function createHttpClient (options: HttpClientOptions): HttpClient {
   const base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`)
   const instance = got.extend({
@@ -53,18 +49,8 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
     followRedirect: false,
     responseType: 'text',
     headers: { 'user-agent': options.userAgent, accept: 'application/json' },
-    retry: {
-      limit: options.retries,
-      methods: ['GET', 'POST', 'PUT', 'DELETE'],
-      statusCodes: retryStatusCodes,
-      maxRetryAfter: 30_000,
-      calculateDelay: ({ attemptCount, computedValue, error }) => {
-        if (computedValue === 0) return 0
-        // A Retry-After from the upstream wins (got already capped it at maxRetryAfter); otherwise our own backoff.
-        if (error.response?.headers['retry-after'] !== undefined) return computedValue
-        return options.retryBaseMs * 2 ** (attemptCount - 1)
-      },
-    },
+    // Retries go back through the limiter (upstream.ts): a retry inside got would slip past a per-second budget.
+    retry: { limit: 0 },
   })
 
   function resolve (url: string): URL {
@@ -108,14 +94,14 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
     } catch (err) {
       const where = `${method} ${redactUrl(url.toString())}`
       if (err instanceof RequestError && (err.code === 'ETIMEDOUT' || err.name === 'TimeoutError')) {
-        throw new AppError('UPSTREAM_TIMEOUT', `${options.name} did not answer within ${options.timeoutMs / 1000} s (${where}), after ${options.retries} retries`, { cause: err })
+        throw new AppError('UPSTREAM_TIMEOUT', `${options.name} did not answer within ${options.timeoutMs / 1000} s (${where})`, { cause: err })
       }
       const code = err instanceof RequestError ? err.code : 'unknown error'
       throw new AppError('UPSTREAM_FAILED', `${options.name} could not be reached (${code}) for ${where}`, { cause: err })
     }
   }
 
-  return { baseUrl: base.toString(), request }
+  return { name: options.name, baseUrl: base.toString(), request }
 }
 
 /** Accepts base URLs with or without the API's version path (https://api.spotify.com or …/v1). */
@@ -124,17 +110,14 @@ export function stripSuffix (url: string, suffix: string): string {
   return trimmed.endsWith(suffix) ? trimmed.slice(0, -suffix.length) : trimmed
 }
 
-export function userAgent (contact?: string): string {
-  return `tracklake/0.1.0 ( ${contact ?? 'https://github.com/tracklake/tracklake'} )`
-}
-
 /** Short human description of a non-JSON or error body, for messages (never the whole body). */
 export function describeBody (response: HttpResponse): string {
   const json = response.json as { error?: { message?: string } | string, error_description?: string, message?: string } | undefined
+  const short = (text: string): string => (text.length > 200 ? `${text.slice(0, 200)}…` : text)
   if (json && typeof json === 'object') {
-    if (typeof json.error === 'object' && json.error?.message) return json.error.message
-    if (typeof json.error === 'string') return json.error_description ? `${json.error}: ${json.error_description}` : json.error
-    if (typeof json.message === 'string') return json.message
+    if (typeof json.error === 'object' && typeof json.error?.message === 'string') return short(json.error.message)
+    if (typeof json.error === 'string') return short(typeof json.error_description === 'string' ? `${json.error}: ${json.error_description}` : json.error)
+    if (typeof json.message === 'string') return short(json.message)
   }
   return response.text.length === 0 ? 'empty body' : `non-JSON body (${Math.min(response.text.length, 1_000_000)} bytes)`
 }

@@ -3,10 +3,10 @@ import type Bottleneck from 'bottleneck'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../../config.ts'
 import { AppError, notConfigured } from '../../errors.ts'
-import { createHttpClient, describeBody, stripSuffix, userAgent, type HttpResponse } from '../../http/client.ts'
+import { describeBody, stripSuffix, type HttpResponse } from '../../http/client.ts'
+import { createUpstream, type UpstreamOptions } from '../../http/upstream.ts'
 import type { StateStore } from '../../lake/state-store.ts'
 import type { Secrets } from '../../secrets.ts'
-import { RateLimited } from '../../http/rate-limited.ts'
 
 export interface SpotifyAuth {
   /** Client-credentials token for catalog calls, cached until shortly before it expires. */
@@ -44,18 +44,18 @@ export function createSpotifyAuth (deps: {
   config: Config
   state: StateStore
   secrets: Secrets
-  upstream: { timeoutMs: number, retries: number, retryBaseMs: number }
+  upstream: UpstreamOptions
   limiter: Bottleneck
   log: FastifyBaseLogger
 }): SpotifyAuth {
   const { config, state, secrets, log } = deps
   const { clientId, clientSecret } = config.spotify
-  const http = createHttpClient({
+  const http = createUpstream({
     name: 'Spotify accounts',
     baseUrl: stripSuffix(stripSuffix(config.spotify.accountsUrl, '/api/token'), '/api'),
-    userAgent: userAgent(),
-    ...deps.upstream,
     limiter: deps.limiter,
+    options: deps.upstream,
+    default429Seconds: () => 60,
   })
   const cache: Partial<Record<'app' | 'user', CachedToken>> = {}
   const inflight: Partial<Record<'app' | 'user', Promise<string>>> = {}
@@ -82,13 +82,12 @@ export function createSpotifyAuth (deps: {
 
   async function tokenRequest (form: Record<string, string>): Promise<HttpResponse> {
     const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64')
-    return http.request({ method: 'POST', url: '/api/token', form, headers: { authorization: `Basic ${basic}` } })
+    return http.send({ method: 'POST', url: '/api/token', form, headers: { authorization: `Basic ${basic}` } })
   }
 
   function failure (response: HttpResponse, grant: 'client_credentials' | 'refresh_token'): Error {
     const body = response.json as { error?: unknown, error_description?: unknown } | undefined
     const error = typeof body?.error === 'string' ? body.error : undefined
-    if (response.status === 429) return new RateLimited('Spotify', response.retryAfterSeconds ?? 60, 'rate_limit')
     if (error === 'invalid_grant' && grant === 'refresh_token') {
       return new AppError('UPSTREAM_AUTH_FAILED', `Spotify refused the refresh token (invalid_grant: ${String(body?.error_description ?? 'revoked or expired')}). ` +
         `Refresh tokens expire after about 6 months or when access is revoked. ${refreshTokenHelp}`)

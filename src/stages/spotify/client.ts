@@ -2,8 +2,9 @@ import type Bottleneck from 'bottleneck'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BatchEndpointMode, Config } from '../../config.ts'
 import { AppError } from '../../errors.ts'
-import { createHttpClient, describeBody, stripSuffix, userAgent, type HttpResponse } from '../../http/client.ts'
+import { describeBody, stripSuffix, type HttpResponse } from '../../http/client.ts'
 import { createWaitBudget, RateLimited, type WaitBudget } from '../../http/rate-limited.ts'
+import { createUpstream, type UpstreamOptions } from '../../http/upstream.ts'
 import type { StateStore } from '../../lake/state-store.ts'
 import type { SpotifyAuth } from './auth.ts'
 
@@ -56,24 +57,24 @@ export function createSpotifyClient (deps: {
   config: Config
   auth: SpotifyAuth
   state: StateStore
-  upstream: { timeoutMs: number, retries: number, retryBaseMs: number }
+  upstream: UpstreamOptions
   limiter: Bottleneck
   log: FastifyBaseLogger
-  sleep: (ms: number) => Promise<void>
-  now: () => Date
 }): SpotifyClient {
-  const { auth, log, sleep, now } = deps
+  const { auth, log } = deps
+  const now = deps.upstream.now
   const mode: BatchEndpointMode = deps.config.spotify.batchEndpoints
-  const http = createHttpClient({
+  const http = createUpstream({
     name: 'Spotify',
     baseUrl: stripSuffix(deps.config.spotify.apiUrl, '/v1'),
-    userAgent: userAgent(),
-    ...deps.upstream,
     limiter: deps.limiter,
+    options: deps.upstream,
+    // Since July 2026 the daily quota answers 429 with reason QUOTA_EXCEEDED and a Retry-After of hours.
+    classify429: (response) => (response.json as { error?: { reason?: string } } | undefined)?.error?.reason === 'QUOTA_EXCEEDED' ? 'quota' : 'rate_limit',
+    default429Seconds: (reason) => (reason === 'quota' ? 3600 : 5),
   })
   const batchUnavailable = new Set<CatalogKind>()
   let capabilityLoaded = false
-  let blockedUntil = 0
 
   // What auto mode learned survives a restart, so each start does not spend a refused ?ids= call per kind.
   async function loadCapability (): Promise<void> {
@@ -90,19 +91,19 @@ export function createSpotifyClient (deps: {
     await deps.state.write(capabilityState, { unavailable: [...batchUnavailable], learnedAt: now().toISOString() } satisfies StoredCapability)
   }
 
-  function checkBlocked (): void {
-    const remaining = Math.ceil((blockedUntil - now().getTime()) / 1000)
-    if (remaining > 0) throw new RateLimited('Spotify', remaining, 'quota')
-  }
-
   async function get (path: string, options: GetOptions = {}): Promise<HttpResponse> {
     const kind = options.user ? 'user' : 'app'
     const waits = options.waits ?? createWaitBudget()
     let refreshed = false
     for (;;) {
-      checkBlocked()
       const token = kind === 'user' ? await auth.userToken() : await auth.appToken()
-      const response = await http.request({ url: path, searchParams: options.searchParams, headers: { authorization: `Bearer ${token}` } })
+      let response: HttpResponse
+      try {
+        response = await http.send({ url: path, searchParams: options.searchParams, headers: { authorization: `Bearer ${token}` } }, waits)
+      } catch (err) {
+        if (err instanceof RateLimited) log.warn({ upstream: 'spotify', retryAfter: err.retryAfterSeconds, quota: err.reason === 'quota' }, 'Spotify asked us to stop; remaining work stays pending')
+        throw err
+      }
       if (response.status === 401) {
         // An access token can be revoked before its expiry: fetch a new one once, then give up.
         if (refreshed) {
@@ -110,19 +111,6 @@ export function createSpotifyClient (deps: {
         }
         auth.invalidate(kind)
         refreshed = true
-        continue
-      }
-      if (response.status === 429) {
-        const reason = (response.json as { error?: { reason?: string } } | undefined)?.error?.reason
-        const quota = reason === 'QUOTA_EXCEEDED'
-        const retryAfter = response.retryAfterSeconds ?? (quota ? 3600 : 5)
-        if (quota || !waits.take(Math.max(retryAfter, 1))) {
-          blockedUntil = Math.max(blockedUntil, now().getTime() + retryAfter * 1000)
-          log.warn({ upstream: 'spotify', retryAfter, quota }, 'Spotify asked us to stop; remaining work stays pending')
-          throw new RateLimited('Spotify', retryAfter, quota ? 'quota' : 'rate_limit')
-        }
-        log.info({ upstream: 'spotify', retryAfter }, 'Spotify rate limit: waiting before retrying')
-        await sleep(Math.max(retryAfter, 1) * 1000)
         continue
       }
       return response
