@@ -30,7 +30,6 @@ import { spotifyRoutes } from './stages/spotify/routes.ts'
 import { createSpotifySteps } from './stages/spotify/service.ts'
 import { createListenBrainzClient } from './stages/ingest/listenbrainz-client.ts'
 
-
 /** Seams for tests; production uses the defaults. */
 export interface AppDeps {
   now?: () => Date
