@@ -3,8 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { installBearerAuth } from './auth.ts'
 import { createPlanStore } from './batch/plan-store.ts'
 import { batchRoutes } from './batch/routes.ts'
-import { createRunLog } from './batch/run-log.ts'
-import { installRunRecorder } from './batch/run-recorder.ts'
+import { catalog } from './catalog.ts'
 import { configSecrets, type Config } from './config.ts'
 import { AppError } from './errors.ts'
 import { handleError } from './error-handler.ts'
@@ -14,35 +13,38 @@ import type { UpstreamOptions } from './http/upstream.ts'
 import { createLake, type LakeHooks } from './lake/lake.ts'
 import { createRawZone } from './lake/raw-zone.ts'
 import { lakeRoutes } from './lake/routes.ts'
-import { tracksPlayed } from './lake/tables.ts'
 import { createStateStore } from './lake/state-store.ts'
 import { loggerOptions } from './logger.ts'
 import { registerOpenApi } from './openapi.ts'
+import { createRunLog } from './runs/run-log.ts'
+import { installRunRecorder } from './runs/run-recorder.ts'
+import { runRoutes } from './runs/routes.ts'
 import { createSecrets } from './secrets.ts'
 import { validationOptions } from './validation.ts'
 import { version } from './version.ts'
+import { createExportImport } from './stages/ingest/export-import.ts'
+import { createListenBrainzClient } from './stages/ingest/listenbrainz-client.ts'
+import { createListenBrainzIngest } from './stages/ingest/listenbrainz.ts'
+import { createRecentlyPlayed } from './stages/ingest/recently-played.ts'
 import { ingestRoutes } from './stages/ingest/routes.ts'
-import { createPlaysRefill } from './stages/ingest/plays-refill.ts'
-import { createIngestService } from './stages/ingest/service.ts'
+import { tracksPlayed } from './stages/ingest/tables.ts'
 import { createSpotifyAuth } from './stages/spotify/auth.ts'
 import { createSpotifyClient } from './stages/spotify/client.ts'
+import { trackRecord } from './stages/spotify/mappers.ts'
+import { createPlaysRefill, type Scheduler } from './stages/spotify/plays-refill.ts'
 import { spotifyRoutes } from './stages/spotify/routes.ts'
-import { createSpotifySteps } from './stages/spotify/service.ts'
-import { createListenBrainzClient } from './stages/ingest/listenbrainz-client.ts'
+import { createSpotifySteps, saveTracks } from './stages/spotify/service.ts'
 
 /** Seams for tests; production uses the defaults. */
 export interface AppDeps {
   now?: () => Date
   lakeHooks?: LakeHooks
-  upstream?: {
-    timeoutMs?: number
-    retries?: number
-    retryBaseMs?: number
-  }
+  upstream?: Partial<Pick<UpstreamOptions, 'timeoutMs' | 'retries' | 'retryBaseMs'>>
   /** Where to sleep out short Retry-After waits (tests shorten them). */
   sleep?: (ms: number) => Promise<void>
-  /** How long plays wait to be filled after a track resolution write (plays-refill.ts). */
+  /** How long plays wait to be filled after a track resolution write, and who fires the wait (plays-refill.ts). */
   refillDelayMs?: number
+  refillScheduler?: Scheduler
   /** Pages of ListenBrainz listens read in one call (tests shorten it). */
   listenBrainzPagesPerCall?: number
   /** Where log lines go instead of stdout (tests read them). */
@@ -51,12 +53,14 @@ export interface AppDeps {
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** The composition root: builds every collaborator once and registers one plugin per concern. */
+/**
+ * The composition root: builds every collaborator once and registers one plugin per concern. Stages never import one
+ * another; what one needs of another is handed over here as a function.
+ */
 export async function buildApp (config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const secrets = createSecrets(configSecrets(config))
   const now = deps.now ?? (() => new Date())
-  const sleep = deps.sleep ?? defaultSleep
-  const upstream: UpstreamOptions = { timeoutMs: 15_000, retries: 2, retryBaseMs: 1000, ...deps.upstream, sleep, now }
+  const upstream: UpstreamOptions = { timeoutMs: 15_000, retries: 2, retryBaseMs: 1000, ...deps.upstream, sleep: deps.sleep ?? defaultSleep, now }
 
   const app = Fastify({
     logger: loggerOptions(config.logLevel, secrets, deps.logStream),
@@ -64,7 +68,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     ...validationOptions(),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const lake = await createLake({ dataDir: config.dataDir, log: app.log, hooks: deps.lakeHooks })
+  const lake = await createLake({ dataDir: config.dataDir, log: app.log, tables: catalog, hooks: deps.lakeHooks })
   const state = createStateStore(lake.stateDir)
   const raw = createRawZone(lake.rawDir)
   const plans = createPlanStore(state, now)
@@ -73,10 +77,33 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
 
   const spotifyAuth = createSpotifyAuth({ config, state, secrets, upstream, limiter: limiters.spotify, log: app.log })
   const spotify = createSpotifyClient({ config, auth: spotifyAuth, state, upstream, limiter: limiters.spotify, log: app.log })
-  const listenbrainz = createListenBrainzClient({ config, upstream, limiter: limiters.listenbrainz })
-  const ingest = createIngestService({ config, lake, raw, state, spotify, listenbrainz, now, log: app.log, listenBrainzPagesPerCall: deps.listenBrainzPagesPerCall })
-  const refill = createPlaysRefill({ lake, log: app.log, delayMs: deps.refillDelayMs })
-  const spotifySteps = createSpotifySteps({ config, lake, raw, spotify, now, log: app.log, refill })
+  const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: app.log, delayMs: deps.refillDelayMs, scheduler: deps.refillScheduler })
+  const spotifySteps = createSpotifySteps({ lake, raw, spotify, now, refill, plays: tracksPlayed })
+
+  const ingest = {
+    recentlyPlayed: createRecentlyPlayed({
+      config,
+      lake,
+      raw,
+      now,
+      log: app.log,
+      spotify: {
+        get: (path, options) => spotify.get(path, { ...options, user: true }),
+        parseTrack: trackRecord,
+        saveTracks: (tracks) => saveTracks(lake, refill, tracks),
+      },
+    }),
+    importExport: createExportImport({ config, lake, now }),
+    listenbrainz: createListenBrainzIngest({
+      config,
+      lake,
+      raw,
+      state,
+      now,
+      client: createListenBrainzClient({ config, upstream, limiter: limiters.listenbrainz }),
+      pagesPerCall: deps.listenBrainzPagesPerCall,
+    }),
+  }
 
   app.setErrorHandler(handleError)
   app.setNotFoundHandler((request) => {
@@ -87,10 +114,12 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await registerOpenApi(app, version)
 
   await app.register(healthRoutes, { lake })
+  // Reads of the plays wait for plays still being filled from resolved tracks, so a reader sees what the last call wrote.
   await app.register(lakeRoutes, { prefix: '/v1', lake, beforeRead: async (table) => { if (table === tracksPlayed.name) await refill.flush() } })
-  await app.register(batchRoutes, { prefix: '/v1', plans, runs })
+  await app.register(batchRoutes, { prefix: '/v1', plans })
+  await app.register(runRoutes, { prefix: '/v1', runs })
   await app.register(ingestRoutes, { prefix: '/v1/ingest', ingest })
-  await app.register(spotifyRoutes, { prefix: '/v1/spotify', steps: spotifySteps, plans, lake })
+  await app.register(spotifyRoutes, { prefix: '/v1/spotify', steps: spotifySteps, plans, lake, now })
 
   app.addHook('onClose', async () => {
     await stopLimiters(limiters)

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { envNames } from '../src/config.ts'
-import { tables } from '../src/lake/tables.ts'
+import { catalog as tables } from '../src/catalog.ts'
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 const openapi = JSON.parse(readFileSync(new URL('../openapi/openapi.json', import.meta.url), 'utf8'))

@@ -1,6 +1,9 @@
 import pino from 'pino'
 import { createLake, type Lake } from '../../src/lake/lake.ts'
-import { spotifyAlbums, spotifyArtistGenre, spotifyArtists, spotifyTracks, tracksPlayed, type TableDef } from '../../src/lake/tables.ts'
+import { catalog } from '../../src/catalog.ts'
+import type { TableDef } from '../../src/lake/table.ts'
+import { tracksPlayed } from '../../src/stages/ingest/tables.ts'
+import { spotifyAlbums, spotifyArtistGenre, spotifyArtists, spotifyTracks } from '../../src/stages/spotify/tables.ts'
 
 export const lakePlays = 1_000_000
 export const lakeArtists = 20_000
@@ -134,7 +137,7 @@ async function expectedKeys (lake: Lake): Promise<LargeLake['expected']> {
 
 /** Builds the lake directly with DuckDB (through the lake's own atomic write), then closes it for the service. */
 export async function buildLargeLake (dataDir: string): Promise<LargeLake> {
-  const lake = await createLake({ dataDir, log: pino({ level: 'silent' }) })
+  const lake = await createLake({ dataDir, log: pino({ level: 'silent' }), tables: catalog })
   try {
     await lake.write([tracksPlayed, spotifyTracks, spotifyArtists, spotifyArtistGenre, spotifyAlbums], async (tx) => {
       await tx.replaceWith(tracksPlayed, `SELECT ${playColumns} FROM (${playsSource})`)

@@ -1,5 +1,6 @@
 import type { Lake, WriteResult } from '../lake/lake.ts'
-import { enrichmentFailures } from '../lake/tables.ts'
+import { nothingWritten } from '../lake/upserts.ts'
+import { enrichmentFailures } from './tables.ts'
 
 export interface FailureInput {
   entity_id: string
@@ -18,10 +19,10 @@ export interface FailureScope {
  * last one stored for that entity.
  */
 export async function recordFailures (lake: Lake, scope: FailureScope, failures: readonly FailureInput[]): Promise<WriteResult> {
-  const empty = { table: enrichmentFailures.name, inserted: 0, updated: 0, deleted: 0, unchanged: 0, written: false }
+  const empty = nothingWritten(enrichmentFailures)
   if (failures.length === 0) return empty
   return lake.write([enrichmentFailures], async (tx) => {
-    const staged = await tx.stage(enrichmentFailures, failures.map((f) => ({
+    const { name: staged } = await tx.stage(enrichmentFailures, failures.map((f) => ({
       stage: scope.stage,
       resource: scope.resource,
       entity_id: f.entity_id,
@@ -73,9 +74,3 @@ export async function clearFailures (lake: Lake, scope: FailureScope, entityIds:
     return removed
   })
 }
-
-/** SQL condition (with $failure_stage, $failure_resource and $now bound) that keeps entities not waiting in backoff. */
-export const notInBackoff = (idExpression: string): string => `NOT EXISTS (
-  SELECT 1 FROM enrichment_failures f
-  WHERE f.stage = $failure_stage AND f.resource = $failure_resource AND f.entity_id = ${idExpression}
-    AND f.next_attempt_at > $now::TIMESTAMPTZ)`

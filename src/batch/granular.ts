@@ -1,42 +1,35 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type TSchema } from 'typebox'
-import { invalidField, type AppError } from '../errors.ts'
+import { invalidField } from '../errors.ts'
 import type { Lake } from '../lake/lake.ts'
 import { errorResponses, TimestampSchema } from '../schemas.ts'
+import { recordCheck } from '../validation.ts'
 import { clearFailures, recordFailures, type FailureInput } from './failure-memory.ts'
+import type { FetchOutcome } from './fetch-batch.ts'
 import type { PlanStore } from './plan-store.ts'
 
+/** A plan holds keys only: the fetch needs nothing else, and a 25,000-key plan stays quick to take and to store. */
 export interface PlanItem {
   id: string
-}
-
-export interface FetchOutcome<Rec> {
-  status: 'complete' | 'rate_limited'
-  records: Rec[]
-  failures: FailureInput[]
-  retryAfterSeconds?: number
-  /** upstream calls made for this batch */
-  calls: number
-  /** the upstream failed after retries: what was fetched is landed, the batch is marked failed */
-  error?: AppError
 }
 
 /**
  * A granular step: plan snapshots the ordered keys needing work, fetch calls the upstream for one slice, write upserts
  * validated records. Every API-bound enrichment follows this one contract.
  */
-export interface GranularStep<Item extends PlanItem, Rec> {
+export interface GranularStep<Rec> {
   stage: string
   resource: string
   /** words for docs and messages, e.g. "Spotify artists" */
   title: string
   defaultBatchSize: number
   maxBatchSize: number
-  recordSchema: TSchema
+  /** the body schema of one record, with an `$id`: the routes register it and the OpenAPI document names it */
+  recordSchema: TSchema & { $id: string }
   recordId: (record: Rec) => string
   requireConfig: () => void
-  plan: (options: { limit?: number }) => Promise<Item[]>
-  fetch: (items: Item[]) => Promise<FetchOutcome<Rec>>
+  plan: (options: { limit?: number }) => Promise<PlanItem[]>
+  fetch: (items: PlanItem[]) => Promise<FetchOutcome<Rec>>
   write: (records: Rec[]) => Promise<Record<string, number>>
 }
 
@@ -66,15 +59,15 @@ const PlanSchema = Type.Object({
 
 const FailureCountsSchema = Type.Object({ recorded: Type.Integer(), unchanged: Type.Integer() })
 
-export function granularRoutes<Item extends PlanItem, Rec> (
-  step: GranularStep<Item, Rec>,
-  deps: { plans: PlanStore, lake: Lake }
+export function granularRoutes<Rec> (
+  step: GranularStep<Rec>,
+  deps: { plans: PlanStore, lake: Lake, now: () => Date }
 ): FastifyPluginAsyncTypebox {
-  const { plans, lake } = deps
+  const { plans, lake, now } = deps
   const scope = { stage: step.stage, resource: step.resource }
   const name = `${step.stage}.${step.resource}`
   const tags = [step.stage]
-  const recordsSchema = Type.Array(step.recordSchema, { maxItems: 1000 })
+  const recordsSchema = Type.Array(Type.Ref(step.recordSchema.$id), { maxItems: 1000 })
   const failuresSchema = Type.Array(Type.Ref('Failure'), { maxItems: 1000 })
 
   async function storeFailures (failures: FailureInput[]) {
@@ -82,7 +75,23 @@ export function granularRoutes<Item extends PlanItem, Rec> (
     return { recorded: result.inserted + result.updated, unchanged: result.unchanged }
   }
 
+  const checkRecord = recordCheck(step.recordSchema)
+
+  /** A fetched record its write would refuse is a failure of that entity, never of the whole batch. */
+  function writable (outcome: FetchOutcome<Rec>): FetchOutcome<Rec> {
+    const records: Rec[] = []
+    const failures = [...outcome.failures]
+    for (const record of outcome.records) {
+      const problem = checkRecord(record)
+      if (problem === undefined) records.push(record)
+      else failures.push({ entity_id: step.recordId(record), reason: `the upstream answer cannot be stored: ${problem}`, http_status: 200, failed_at: now().toISOString() })
+    }
+    return { ...outcome, records, failures }
+  }
+
   return async (app) => {
+    app.addSchema(step.recordSchema)
+
     app.post('/plan', {
       config: { step: `${name}.plan` },
       schema: {
@@ -140,11 +149,11 @@ export function granularRoutes<Item extends PlanItem, Rec> (
       },
     }, async (request) => {
       const { planId, offset } = request.body
-      const plan = await plans.get<Item>(planId)
+      const plan = await plans.get<PlanItem>(planId)
       const limit = request.body.limit ?? plan.batchSize
-      const items = plans.slice(plan, offset, limit)
+      const items = plans.itemsAt(plan, offset, limit)
       step.requireConfig()
-      const outcome = await step.fetch(items)
+      const outcome = writable(await step.fetch(items))
       if (outcome.error) {
         await plans.recordOutcome(planId, offset, limit, { status: 'error', records: outcome.records.length, failures: outcome.failures.length, error: outcome.error.message })
         throw outcome.error
@@ -197,11 +206,11 @@ export function granularRoutes<Item extends PlanItem, Rec> (
       }
       // Checked before writing: a write naming another step's plan or an offset outside it is refused whole. An unknown
       // or expired plan is not: the records cost upstream calls and are written; only the progress mark is skipped.
-      const plan = planId === undefined ? undefined : await plans.get<Item>(planId).catch((err: unknown) => { request.log.warn({ err, planId }, 'write names a plan that is gone; records written, progress not marked') })
+      const plan = planId === undefined ? undefined : await plans.get<PlanItem>(planId).catch((err: unknown) => { request.log.warn({ err, planId }, 'write names a plan that is gone; records written, progress not marked') })
       if (plan && (plan.stage !== step.stage || plan.resource !== step.resource)) {
         throw invalidField('body.planId', `is a plan of ${plan.stage}/${plan.resource}, not ${step.stage}/${step.resource}`)
       }
-      if (plan) plans.slice(plan, offset!, 1)
+      if (plan) plans.checkOffset(plan, offset!)
       const counts = records.length > 0 ? await step.write(records) : { inserted: 0, updated: 0, unchanged: 0 }
       // An entity written now is no longer missing, whatever an older failure said.
       const cleared = await clearFailures(lake, scope, records.map(step.recordId))

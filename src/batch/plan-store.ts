@@ -51,7 +51,9 @@ export interface PlanStore {
   create<Item> (input: { stage: string, resource: string, items: Item[], batchSize: number }): Promise<PlanRecord<Item>>
   get<Item = unknown> (planId: string): Promise<PlanRecord<Item>>
   /** The items of [offset, offset + limit) — 400 when the offset lies outside the plan. */
-  slice<Item> (plan: PlanRecord<Item>, offset: number, limit: number): Item[]
+  itemsAt<Item> (plan: PlanRecord<Item>, offset: number, limit: number): Item[]
+  /** 400 when the offset lies outside the plan. */
+  checkOffset (plan: PlanRecord, offset: number): void
   recordOutcome (planId: string, offset: number, limit: number, outcome: BatchOutcome): Promise<void>
   /** Marks the batch holding `offset` as written, when its fetch was complete. */
   recordWritten (planId: string, offset: number): Promise<void>
@@ -76,8 +78,8 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
   async function create<Item> (input: { stage: string, resource: string, items: Item[], batchSize: number }): Promise<PlanRecord<Item>> {
     await removeExpired()
     const created = now()
-    const stamp = created.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase()
-    const planId = `${input.stage}-${input.resource}-${stamp}-${randomBytes(3).toString('hex')}`
+    const createdCompact = created.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase()
+    const planId = `${input.stage}-${input.resource}-${createdCompact}-${randomBytes(3).toString('hex')}`
     const batches: BatchRecord[] = []
     for (let offset = 0, batchIndex = 0; offset < input.items.length; offset += input.batchSize, batchIndex++) {
       batches.push({
@@ -122,13 +124,17 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
     return plan
   }
 
-  function slice<Item> (plan: PlanRecord<Item>, offset: number, limit: number): Item[] {
+  function checkOffset (plan: PlanRecord, offset: number): void {
     if (offset < 0 || offset >= plan.total) {
       const range = plan.total === 0 ? 'the plan is empty' : `offsets run from 0 to ${plan.total - 1}`
       throw new AppError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside plan ${plan.planId}: ${range}`, {
         details: [{ field: 'body.offset', problem: `must be within 0..${Math.max(plan.total - 1, 0)}` }],
       })
     }
+  }
+
+  function itemsAt<Item> (plan: PlanRecord<Item>, offset: number, limit: number): Item[] {
+    checkOffset(plan, offset)
     return plan.items.slice(offset, offset + limit)
   }
 
@@ -168,7 +174,7 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
     })
   }
 
-  return { create, get, slice, recordOutcome, recordWritten }
+  return { create, get, itemsAt, checkOffset, recordOutcome, recordWritten }
 }
 
 /** What GET /v1/plans/{planId} shows: progress without the item snapshot. */

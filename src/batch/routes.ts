@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errorResponses } from '../schemas.ts'
 import { summarisePlan, type PlanStore } from './plan-store.ts'
-import type { RunLog } from './run-log.ts'
 
 const BatchSchema = Type.Object({
   batchIndex: Type.Integer(),
@@ -40,18 +39,7 @@ export const PlanProgressSchema = Type.Object({
   batches: Type.Array(BatchSchema, { description: 'state done: fetched completely; writtenAt: its records are in the lake' }),
 }, { $id: 'PlanProgress', title: 'PlanProgress' })
 
-const RunSchema = Type.Object({
-  step: Type.String({ description: 'e.g. spotify.artists.fetch' }),
-  startedAt: Type.String({ format: 'date-time' }),
-  durationMs: Type.Integer(),
-  status: Type.Union([Type.Literal('ok'), Type.Literal('rate_limited'), Type.Literal('error')]),
-  httpStatus: Type.Integer(),
-  counts: Type.Record(Type.String(), Type.Number()),
-  error: Type.Union([Type.String(), Type.Null()]),
-  planId: Type.Union([Type.String(), Type.Null()]),
-})
-
-export const batchRoutes: FastifyPluginAsyncTypebox<{ plans: PlanStore, runs: RunLog }> = async (app, { plans, runs }) => {
+export const batchRoutes: FastifyPluginAsyncTypebox<{ plans: PlanStore }> = async (app, { plans }) => {
   app.addSchema(PlanProgressSchema)
 
   app.get('/plans/:planId', {
@@ -62,16 +50,4 @@ export const batchRoutes: FastifyPluginAsyncTypebox<{ plans: PlanStore, runs: Ru
       response: { 200: Type.Ref('PlanProgress'), ...errorResponses(401, 404) },
     },
   }, async (request) => summarisePlan(await plans.get(request.params.planId)))
-
-  app.get('/runs', {
-    schema: {
-      summary: 'The latest step calls, newest first',
-      tags: ['batches'],
-      querystring: Type.Object({
-        limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
-        step: Type.Optional(Type.String({ maxLength: 100, description: 'only this step or its sub-steps, e.g. spotify.artists' })),
-      }),
-      response: { 200: Type.Object({ runs: Type.Array(RunSchema) }), ...errorResponses(400, 401) },
-    },
-  }, async (request) => ({ runs: runs.list(request.query) }))
 }

@@ -4,7 +4,6 @@ import { Type } from 'typebox'
 import { AppError } from '../errors.ts'
 import { errorResponses } from '../schemas.ts'
 import type { Lake } from './lake.ts'
-import { findTable, tables } from './tables.ts'
 
 const maxLimit = 1000
 
@@ -32,7 +31,7 @@ export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake, beforeRead?: (t
     schema: {
       summary: 'Read rows of one table, in its stored order',
       tags: ['lake'],
-      params: Type.Object({ name: Type.String({ description: `one of ${tables.map((t) => t.name).join(', ')}` }) }),
+      params: Type.Object({ name: Type.String({ maxLength: 100, description: `one of ${lake.tables.map((t) => t.name).join(', ')}` }) }),
       querystring: Type.Object({
         limit: Type.Integer({ minimum: 1, default: 100, description: `rows to return; more than ${maxLimit} is capped at ${maxLimit} (the answer says which limit applied)` }),
         offset: Type.Integer({ minimum: 0, default: 0 }),
@@ -49,9 +48,9 @@ export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake, beforeRead?: (t
       },
     },
   }, async (request) => {
-    const table = findTable(request.params.name)
+    const table = lake.findTable(request.params.name)
     if (!table) {
-      throw new AppError('TABLE_NOT_FOUND', `no table named ${JSON.stringify(request.params.name)}; tables: ${tables.map((t) => t.name).join(', ')}`)
+      throw new AppError('TABLE_NOT_FOUND', `no table named ${JSON.stringify(request.params.name)}; tables: ${lake.tables.map((t) => t.name).join(', ')}`)
     }
     await beforeRead?.(table.name)
     const limit = Math.min(request.query.limit, maxLimit)

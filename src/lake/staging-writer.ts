@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import { once } from 'node:events'
 import path from 'node:path'
+import { RowProblem, storableRow, type TableDef } from './table.ts'
 
 /**
  * DuckDB's JSON reader needs memory in proportion to the file it reads, so large inputs are staged as several files of
@@ -13,17 +14,54 @@ export const stagingRowsPerFile = 10_000
 /** Staged rows leave nulls out (a missing field reads as NULL): less to write and to read back. */
 const withoutNulls = (_key: string, value: unknown): unknown => (value === null ? undefined : value)
 
+/** A row the table cannot store: where it was in the input and why. */
+export interface RejectedRow {
+  index: number
+  row: Record<string, unknown>
+  problem: RowProblem
+}
+
+export interface StagingOptions {
+  /** Rows are checked against it (storableRow): strings repaired, timestamps made canonical, bad values caught. */
+  table: TableDef
+  /** Called for a row the table cannot store, which is left out; without it such a row throws its RowProblem. */
+  onReject?: (rejected: RejectedRow) => void | Promise<void>
+  rowsPerFile?: number
+}
+
 export interface StagingWriter {
-  write (row: object): Promise<void>
-  /** Closes the last file; answers every file written and the number of rows. */
-  finish (): Promise<{ files: string[], rows: number }>
+  write (row: Record<string, unknown>): Promise<void>
+  /** Closes the last file; answers every file written, the rows staged and the strings repaired. */
+  finish (): Promise<StagedFiles>
   abort (): void
 }
 
-export function createStagingWriter (dir: string, rowsPerFile = stagingRowsPerFile): StagingWriter {
+export interface StagedFiles {
+  files: string[]
+  rows: number
+  repaired: number
+}
+
+export class StagedRowProblem extends Error {
+  readonly index: number
+  readonly column: string
+  readonly problem: string
+
+  constructor (index: number, problem: RowProblem) {
+    super(`row ${index}: ${problem.message}`)
+    this.index = index
+    this.column = problem.column
+    this.problem = problem.problem
+  }
+}
+
+export function createStagingWriter (dir: string, options: StagingOptions): StagingWriter {
+  const rowsPerFile = options.rowsPerFile ?? stagingRowsPerFile
   const files: string[] = []
+  const repairs = { strings: 0 }
   let out: WriteStream | undefined
   let rows = 0
+  let seen = 0
 
   async function close (): Promise<void> {
     if (!out) return
@@ -33,7 +71,17 @@ export function createStagingWriter (dir: string, rowsPerFile = stagingRowsPerFi
   }
 
   return {
-    async write (row) {
+    async write (input) {
+      const index = seen++
+      let row: Record<string, unknown>
+      try {
+        row = storableRow(options.table, input, repairs)
+      } catch (err) {
+        if (!(err instanceof RowProblem)) throw err
+        if (!options.onReject) throw new StagedRowProblem(index, err)
+        await options.onReject({ index, row: input, problem: err })
+        return
+      }
       if (!out || rows % rowsPerFile === 0) {
         await close()
         const file = path.join(dir, `staged-${String(files.length).padStart(5, '0')}.ndjson`)
@@ -44,7 +92,7 @@ export function createStagingWriter (dir: string, rowsPerFile = stagingRowsPerFi
     },
     async finish () {
       await close()
-      return { files, rows }
+      return { files, rows, repaired: repairs.strings }
     },
     abort () {
       if (!out) return
@@ -56,10 +104,10 @@ export function createStagingWriter (dir: string, rowsPerFile = stagingRowsPerFi
 }
 
 /** Runs `fn` with a fresh work folder under `tmpDir` and a staging writer in it; both are gone afterwards. */
-export async function withStaging<T> (tmpDir: string, prefix: string, fn: (staging: StagingWriter, dir: string) => Promise<T>): Promise<T> {
+export async function withStaging<T> (tmpDir: string, prefix: string, options: StagingOptions, fn: (staging: StagingWriter, dir: string) => Promise<T>): Promise<T> {
   const dir = path.join(tmpDir, `${prefix}-${randomUUID()}`)
   await fs.mkdir(dir, { recursive: true })
-  const staging = createStagingWriter(dir)
+  const staging = createStagingWriter(dir, options)
   try {
     return await fn(staging, dir)
   } finally {

@@ -1,10 +1,11 @@
 // Child process for the crash test: starts one large write and never finishes it (the parent SIGKILLs it).
 import pino from 'pino'
 import { createLake } from '../../src/lake/lake.ts'
-import { spotifyArtists } from '../../src/lake/tables.ts'
+import { catalog } from '../../src/catalog.ts'
+import { spotifyArtists } from '../../src/stages/spotify/tables.ts'
 
 const dataDir = process.argv[2]!
-const lake = await createLake({ dataDir, log: pino({ level: 'silent' }) })
+const lake = await createLake({ dataDir, log: pino({ level: 'silent' }), tables: catalog })
 process.stdout.write('ready\n')
 await lake.write([spotifyArtists], async (tx) => {
   await tx.replaceWith(spotifyArtists, `

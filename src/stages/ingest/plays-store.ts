@@ -1,8 +1,9 @@
 import type { Lake, WriteTx } from '../../lake/lake.ts'
-import { stagingRowsPerFile } from '../../lake/staging-writer.ts'
-import { spotifyTracks, tracksPlayed } from '../../lake/tables.ts'
-import type { TrackRecord } from '../spotify/mappers.ts'
-import type { PlayRow, PlaySource } from './play-rows.ts'
+import { quarantine, quarantineRow, type QuarantineRow } from '../../lake/quarantine.ts'
+import { partitionStorable } from '../../lake/table.ts'
+import { stagingRowsPerFile, type StagedFiles } from '../../lake/staging-writer.ts'
+import type { PlayInput } from './play-rows.ts'
+import { tracksPlayed, type PlaySource } from './tables.ts'
 
 /**
  * Play identity across sources (README: "One play, one row").
@@ -28,6 +29,10 @@ export interface PlayWriteResult {
   duplicates: number
   /** of those, plays recognised across sources */
   merged: number
+  /** strings with lone surrogates, stored with U+FFFD in their place */
+  repaired: number
+  /** records set aside in the quarantine table: the lake could not store them */
+  quarantined: number
 }
 
 const nameKey = (alias: string): string =>
@@ -50,19 +55,6 @@ function mergedSelect (keep: string, other: string): string {
   }).join(', ')
 }
 
-/** tracks_played as `source`, with track metadata filled from spotify_tracks where a play still lacks it. */
-function filledSelect (source: string): string {
-  const fromTrack = (column: string) => `CASE WHEN p.artist_id IS NULL AND st.artist_id IS NOT NULL THEN st.${column} ELSE p.${column} END AS ${column}`
-  return `SELECT p.* REPLACE (
-      ${fromTrack('artist_id')}, ${fromTrack('artist_name')}, ${fromTrack('artist_ids')}, ${fromTrack('artist_names')},
-      CASE WHEN p.album_id IS NULL AND st.album_id IS NOT NULL THEN st.album_id ELSE p.album_id END AS album_id,
-      CASE WHEN p.album_id IS NULL AND st.album_id IS NOT NULL THEN st.album_name ELSE p.album_name END AS album_name,
-      coalesce(p.track_isrc, st.track_isrc) AS track_isrc,
-      coalesce(p.duration_ms, st.duration_ms) AS duration_ms,
-      coalesce(p.track_uri, st.track_uri) AS track_uri)
-    FROM (${source}) p LEFT JOIN spotify_tracks st ON st.track_id = p.track_id`
-}
-
 /** One-to-one, time-ordered pairing of candidates (both lists sorted by time already). */
 export function pairCandidates (candidates: Array<{ new_id: string, old_id: string }>): Array<{ new_id: string, old_id: string }> {
   const usedNew = new Set<string>()
@@ -78,28 +70,44 @@ export function pairCandidates (candidates: Array<{ new_id: string, old_id: stri
 }
 
 /**
- * Stores plays (and, for polled plays, the track metadata that came with them) in one write: tracks_played and
- * spotify_tracks are replaced atomically, or not at all.
+ * Stores plays in one write, with the records that could not be stored set aside in the quarantine table in the same
+ * write: both tables are replaced atomically, or not at all.
  */
 export async function writePlays (
   lake: Lake,
-  plays: readonly PlayRow[] | { files: readonly string[], rows: number },
-  tracks: readonly TrackRecord[] = []
+  input: { plays: readonly PlayInput[], source: string, at: string } | StagedFiles,
+  quarantined: QuarantineRow[] = []
 ): Promise<PlayWriteResult> {
-  return lake.write([tracksPlayed, spotifyTracks], async (tx) => {
-    const trackResult = await tx.merge(spotifyTracks, tracks.map((t) => ({ ...t })))
+  let plays: readonly Record<string, unknown>[] | StagedFiles
+  let repaired = 0
+  if ('files' in input) {
+    plays = input
+  } else {
+    // A play from an upstream that the lake cannot store is set aside; the others are written.
+    const sorted = partitionStorable(tracksPlayed, input.plays)
+    plays = sorted.storable
+    repaired = sorted.repaired
+    quarantined = [...quarantined, ...sorted.rejected.map((r) => quarantineRow(tracksPlayed.name, `${input.source}[${r.index}]`, r, input.at))]
+  }
+  return lake.write([tracksPlayed, quarantine], async (tx) => {
     const count = 'files' in plays ? plays.rows : plays.length
-    let result: PlayWriteResult = { rows: 0, inserted: 0, duplicates: 0, merged: 0 }
+    let result: PlayWriteResult = { rows: 0, inserted: 0, duplicates: 0, merged: 0, repaired: 0, quarantined: 0 }
     if (count > 0) {
-      const staged = 'files' in plays ? await tx.stageFiles(tracksPlayed, plays.files) : await tx.stage(tracksPlayed, plays.map((p) => ({ ...p })))
-      result = await insertPlays(tx, staged, count)
+      const staged = 'files' in plays
+        ? { name: await tx.stageFiles(tracksPlayed, plays.files), repaired: plays.repaired }
+        : await tx.stage(tracksPlayed, plays.map((p) => ({ ...p })))
+      result = { ...await insertPlays(tx, staged.name, count), repaired: staged.repaired + repaired, quarantined: 0 }
     }
-    if (result.inserted + result.merged === 0 && trackResult.written) await refillPlays(tx)
+    if (quarantined.length > 0) {
+      // The same bad record seen again keeps its first entry.
+      await tx.append(quarantine, quarantined)
+      result.quarantined = quarantined.length
+    }
     return result
   }, { lean: 'files' in plays && plays.rows >= stagingRowsPerFile })
 }
 
-async function insertPlays (tx: WriteTx, staged: string, total: number): Promise<PlayWriteResult> {
+async function insertPlays (tx: WriteTx, staged: string, total: number): Promise<Omit<PlayWriteResult, 'repaired' | 'quarantined'>> {
   // What stays in memory is the input positions of the rows that are not new (repeats within the input, plays stored
   // already): a few on a first import. The rows themselves stream from the staged files.
   const dropped = `${staged}_dropped`
@@ -154,25 +162,12 @@ async function insertPlays (tx: WriteTx, staged: string, total: number): Promise
     SELECT ${mergedSelect('n', 'o')} FROM ${pairTable} p JOIN ${fresh} n ON n.play_id = p.new_id JOIN tracks_played o ON o.play_id = p.old_id WHERE ${newWins}
     UNION ALL
     SELECT ${mergedSelect('o', 'n')} FROM ${pairTable} p JOIN ${fresh} n ON n.play_id = p.new_id JOIN tracks_played o ON o.play_id = p.old_id WHERE NOT (${newWins})`
-  await tx.replaceWith(tracksPlayed, filledSelect(`
+  await tx.replaceWith(tracksPlayed, `
     SELECT * FROM tracks_played WHERE play_id NOT IN (SELECT old_id FROM ${pairTable})
     ${merged}
     UNION ALL
-    SELECT * FROM ${fresh} WHERE play_id NOT IN (SELECT new_id FROM ${pairTable})`))
+    SELECT * FROM ${fresh} WHERE play_id NOT IN (SELECT new_id FROM ${pairTable})`)
   return { rows: total, inserted: freshRows - pairs.length, duplicates: total - freshRows + pairs.length, merged: pairs.length }
-}
-
-/** Plays that spotify_tracks can fill (column `n`). */
-export const countPlaysToFill = `SELECT count(*)::INTEGER AS n FROM tracks_played p JOIN spotify_tracks st ON st.track_id = p.track_id
-  WHERE (p.artist_id IS NULL AND st.artist_id IS NOT NULL) OR (p.album_id IS NULL AND st.album_id IS NOT NULL)
-    OR (p.track_isrc IS NULL AND st.track_isrc IS NOT NULL) OR (p.duration_ms IS NULL AND st.duration_ms IS NOT NULL)`
-
-/** Fills plays lacking track metadata from spotify_tracks; returns how many plays changed. */
-export async function refillPlays (tx: WriteTx): Promise<number> {
-  const [row] = await tx.query(countPlaysToFill)
-  const changed = Number(row?.n ?? 0)
-  if (changed > 0) await tx.replaceWith(tracksPlayed, filledSelect('SELECT * FROM tracks_played'))
-  return changed
 }
 
 /** Newest play stored from a source for a user: the cursor of an incremental poll. */

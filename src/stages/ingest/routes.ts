@@ -1,7 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errorResponses } from '../../schemas.ts'
-import type { IngestService } from './service.ts'
+import type { ExportUpload, ImportResult } from './export-import.ts'
+import type { PollResult } from './recently-played.ts'
+
+/** The three sources of plays, each in its own module, composed by app.ts. */
+export interface IngestSources {
+  recentlyPlayed (): Promise<PollResult>
+  importExport (upload: ExportUpload): Promise<ImportResult>
+  listenbrainz (): Promise<PollResult>
+}
 
 const zipTypes = ['application/zip', 'application/x-zip-compressed']
 /** A single Streaming_History_Audio_*.json is about 12 MB; leave room for unusually large ones. */
@@ -13,6 +21,7 @@ const PollSchema = Type.Object({
   fetched: Type.Integer({ description: 'plays read from the upstream' }),
   inserted: Type.Integer({ description: 'plays new to the lake' }),
   duplicates: Type.Integer({ description: 'plays already stored (same source or another)' }),
+  quarantined: Type.Integer({ description: 'plays the lake could not store, set aside in the quarantine table with the reason' }),
   cursor: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'newest play read from this source with nothing unread before it' }),
   pages: Type.Integer(),
   retryAfterSeconds: Type.Optional(Type.Integer()),
@@ -25,6 +34,7 @@ const ImportSchema = Type.Object({
   duplicates: Type.Integer({ description: 'plays already stored, from an earlier import or from polling' }),
   skipped: Type.Integer({ description: 'podcast episodes, audiobooks and entries without a track' }),
   shortPlays: Type.Integer({ description: 'plays under 30 s: stored, with counts_as_play = false' }),
+  quarantined: Type.Integer({ description: 'entries the lake could not store, set aside in the quarantine table with the reason; the others were written' }),
   skippedBy: Type.Object({ episodes: Type.Integer(), audiobooks: Type.Integer(), noTrack: Type.Integer() }),
   ignoredFiles: Type.Array(Type.String(), { description: 'files of the zip that are not audio history (video history, the PDF, …)' }),
   fileReports: Type.Array(Type.Object({
@@ -36,7 +46,7 @@ const ImportSchema = Type.Object({
   })),
 })
 
-export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestService }> = async (app, { ingest }) => {
+export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestSources }> = async (app, { ingest }) => {
   // The zip is streamed to disk as it arrives, never buffered: the handler receives the raw request stream.
   app.addContentTypeParser(zipTypes, (_request, payload, done) => { done(null, payload) })
 
@@ -75,8 +85,8 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestService }> 
     },
   }, async (request) => {
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-    if (zipTypes.includes(type)) return ingest.streamingHistory({ kind: 'zip', stream: request.body as NodeJS.ReadableStream })
-    return ingest.streamingHistory({ kind: 'json', name: request.query.file, data: request.body })
+    if (zipTypes.includes(type)) return ingest.importExport({ kind: 'zip', stream: request.body as NodeJS.ReadableStream })
+    return ingest.importExport({ kind: 'json', name: request.query.file, data: request.body })
   })
 
   app.post('/listenbrainz', {

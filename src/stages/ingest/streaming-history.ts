@@ -5,7 +5,8 @@ import path from 'node:path'
 import yauzl from 'yauzl'
 import { AppError } from '../../errors.ts'
 import { JsonArrayError, jsonArrayItems } from './json-array-stream.ts'
-import { bool, emptyPlay, int, minPlayMs, playId, spotifyTrackId, str, type PlayRow } from './play-rows.ts'
+import { bool, int, str } from '../../json-values.ts'
+import { minPlayMs, playId, spotifyTrackId, type PlayInput } from './play-rows.ts'
 
 /**
  * Spotify's extended streaming history: `ts` is when the stream ENDED (UTC, second precision) and `ms_played` how
@@ -41,7 +42,7 @@ export async function parseExportEntries (
   file: string,
   entries: AsyncIterable<unknown> | Iterable<unknown>,
   context: { userId: string, ingestedAt: string },
-  onRow: (row: PlayRow) => void | Promise<void>
+  onRow: (row: PlayInput, index: number) => void | Promise<void>
 ): Promise<ExportFileReport & SkipCounts> {
   const report = { name: file, entries: 0, rows: 0, shortPlays: 0, skipped: 0, episodes: 0, audiobooks: 0, noTrack: 0 }
   let index = 0
@@ -82,7 +83,6 @@ export async function parseExportEntries (
     if (!countsAsPlay) report.shortPlays++
     report.rows++
     await onRow({
-      ...emptyPlay(),
       play_id: playId('spotify-export', context.userId, playedAtMs, trackId, artistName, trackName),
       user_id: context.userId,
       played_at: new Date(playedAtMs).toISOString(),
@@ -106,7 +106,7 @@ export async function parseExportEntries (
       duration_ms: int(entry.duration_ms),
       source: 'spotify-export',
       ingested_at: context.ingestedAt,
-    })
+    }, index - 1)
   }
   return report
 }

@@ -1,53 +1,7 @@
+import { int, obj, str, type Obj } from '../../json-values.ts'
+import type { AlbumRecord, ArtistRecord, TrackRecord } from './tables.ts'
+
 /** Pure mappings from Spotify objects (as received) to lake records. Unknown fields are ignored; missing ones are null. */
-
-type Obj = Record<string, unknown>
-
-const obj = (value: unknown): Obj | undefined => (value && typeof value === 'object' && !Array.isArray(value) ? value as Obj : undefined)
-const str = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null)
-const int = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? Math.round(value) : null)
-
-export interface TrackRecord {
-  track_id: string
-  track_uri: string | null
-  track_name: string
-  track_isrc: string | null
-  duration_ms: number | null
-  explicit: boolean | null
-  album_id: string | null
-  album_name: string | null
-  artist_id: string | null
-  artist_name: string | null
-  artist_ids: string[]
-  artist_names: string[]
-  fetched_at: string
-}
-
-export interface ArtistRecord {
-  artist_id: string
-  artist_name: string
-  genres: string[]
-  popularity: number | null
-  followers: number | null
-  image_url: string | null
-  fetched_at: string
-}
-
-export interface AlbumRecord {
-  album_id: string
-  album_name: string
-  album_type: string | null
-  artist_id: string | null
-  artist_name: string | null
-  artist_ids: string[]
-  release_date: string | null
-  release_date_precision: string | null
-  release_year: number | null
-  total_tracks: number | null
-  label: string | null
-  popularity: number | null
-  image_url: string | null
-  fetched_at: string
-}
 
 function credits (value: unknown): { ids: string[], names: string[] } {
   const list = Array.isArray(value) ? value.map(obj).filter((a): a is Obj => a !== undefined) : []
@@ -104,6 +58,10 @@ export function artistRecord (value: unknown, fetchedAt: string): ArtistRecord |
   }
 }
 
+const precisions = ['year', 'month', 'day'] as const
+const precisionOf = (value: unknown): AlbumRecord['release_date_precision'] =>
+  precisions.find((p) => p === value) ?? null
+
 export function releaseYear (releaseDate: string | null): number | null {
   const match = releaseDate ? /^(\d{4})/.exec(releaseDate) : null
   const year = match ? Number(match[1]) : null
@@ -125,7 +83,7 @@ export function albumRecord (value: unknown, fetchedAt: string): AlbumRecord | u
     artist_name: artists.names[0] ?? null,
     artist_ids: artists.ids,
     release_date: releaseDate,
-    release_date_precision: str(album.release_date_precision),
+    release_date_precision: precisionOf(album.release_date_precision),
     release_year: releaseYear(releaseDate),
     // Older album objects carry the count only as tracks.total.
     total_tracks: int(album.total_tracks) ?? int(obj(album.tracks)?.total),

@@ -1,19 +1,41 @@
-import type { FastifyBaseLogger } from 'fastify'
-import { Type } from 'typebox'
-import type { Config } from '../../config.ts'
-import { notInBackoff } from '../../batch/failure-memory.ts'
-import type { FetchOutcome, GranularStep, PlanItem } from '../../batch/granular.ts'
+import { quotedIdentifier as qi } from '@duckdb/node-api'
+import { fetchBatch } from '../../batch/fetch-batch.ts'
+import type { GranularStep } from '../../batch/granular.ts'
+import { planKeys, type PlanQuery } from '../../batch/plan-query.ts'
 import type { Lake } from '../../lake/lake.ts'
 import type { RawZone } from '../../lake/raw-zone.ts'
-import { spotifyAlbums, spotifyArtistGenre, spotifyArtists, spotifyTracks } from '../../lake/tables.ts'
-import { Nullable, SpotifyIdSchema, TimestampSchema } from '../../schemas.ts'
-import type { PlaysRefill } from '../ingest/plays-refill.ts'
+import { partitionStorable, recordSchema, type TableDef } from '../../lake/table.ts'
 import type { CatalogKind, SpotifyClient } from './client.ts'
-import { albumRecord, artistRecord, releaseYear, trackRecord, type AlbumRecord, type ArtistRecord, type TrackRecord } from './mappers.ts'
+import { albumRecord, artistRecord, releaseYear, trackRecord } from './mappers.ts'
+import type { PlaysRefill } from './plays-refill.ts'
+import { spotifyAlbums, spotifyArtistGenre, spotifyArtists, spotifyTracks, type AlbumRecord, type ArtistRecord, type TrackRecord } from './tables.ts'
 
-/** Raw answers younger than this are reused instead of calling again (a lost write must not spend the quota twice). */
-const rawReuseMs = 24 * 60 * 60 * 1000
-const noLimit = 2 ** 31 - 1
+export const TrackRecordSchema = recordSchema(spotifyTracks, {
+  $id: 'SpotifyTrack',
+  required: ['track_id', 'track_name'],
+  description: 'a spotify_tracks row; resolving a track fills every play of it',
+})
+
+export const ArtistRecordSchema = recordSchema(spotifyArtists, {
+  $id: 'SpotifyArtist',
+  required: ['artist_id', 'artist_name'],
+  description: 'a spotify_artists row; its genres replace the artist\'s rows in spotify_artist_genre',
+})
+
+export const AlbumRecordSchema = recordSchema(spotifyAlbums, {
+  $id: 'SpotifyAlbum',
+  required: ['album_id', 'album_name'],
+  description: 'a spotify_albums row',
+})
+
+/** A record as a write route takes it: the key and name, the rest optional. */
+type Posted<R, K extends keyof R> = Pick<R, K> & Partial<R>
+
+export interface SpotifySteps {
+  tracks: GranularStep<Posted<TrackRecord, 'track_id' | 'track_name'>>
+  artists: GranularStep<Posted<ArtistRecord, 'artist_id' | 'artist_name'>>
+  albums: GranularStep<Posted<AlbumRecord, 'album_id' | 'album_name'>>
+}
 
 /** An entity Spotify answered under another id (relinked or merged) is stored under the id the lake asked for. */
 function answeringFor (body: unknown, id: string, kind: CatalogKind): unknown {
@@ -22,185 +44,93 @@ function answeringFor (body: unknown, id: string, kind: CatalogKind): unknown {
   return { ...entity, id, uri: `spotify:${kind.slice(0, -1)}:${id}` }
 }
 
-/** A plan holds ids only: the fetch needs nothing else, and a 25,000-key plan stays quick to take and to store. */
-export type SpotifyPlanItem = PlanItem
-
-const NameSchema = Type.String({ minLength: 1, maxLength: 1000 })
-const OptionalText = Type.Optional(Nullable(Type.String({ maxLength: 2000 })))
-
-export const TrackRecordSchema = Type.Object({
-  track_id: SpotifyIdSchema,
-  track_name: NameSchema,
-  track_uri: OptionalText,
-  track_isrc: Type.Optional(Nullable(Type.String({ maxLength: 32 }))),
-  duration_ms: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
-  explicit: Type.Optional(Nullable(Type.Boolean())),
-  album_id: Type.Optional(Nullable(SpotifyIdSchema)),
-  album_name: OptionalText,
-  artist_id: Type.Optional(Nullable(SpotifyIdSchema)),
-  artist_name: OptionalText,
-  artist_ids: Type.Optional(Type.Array(SpotifyIdSchema)),
-  artist_names: Type.Optional(Type.Array(Type.String())),
-  fetched_at: Type.Optional(TimestampSchema),
-}, { $id: 'SpotifyTrack', title: 'SpotifyTrack', description: 'a spotify_tracks row; resolving a track fills every play of it' })
-
-export const ArtistRecordSchema = Type.Object({
-  artist_id: SpotifyIdSchema,
-  artist_name: NameSchema,
-  genres: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }))),
-  popularity: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 100 }))),
-  followers: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
-  image_url: OptionalText,
-  fetched_at: Type.Optional(TimestampSchema),
-}, { $id: 'SpotifyArtist', title: 'SpotifyArtist', description: 'a spotify_artists row; its genres replace the artist\'s rows in spotify_artist_genre' })
-
-export const AlbumRecordSchema = Type.Object({
-  album_id: SpotifyIdSchema,
-  album_name: NameSchema,
-  album_type: OptionalText,
-  artist_id: Type.Optional(Nullable(SpotifyIdSchema)),
-  artist_name: OptionalText,
-  artist_ids: Type.Optional(Type.Array(SpotifyIdSchema)),
-  release_date: Type.Optional(Nullable(Type.String({ pattern: '^\\d{4}(-\\d{2}(-\\d{2})?)?$' }))),
-  release_date_precision: Type.Optional(Nullable(Type.Union([Type.Literal('year'), Type.Literal('month'), Type.Literal('day')]))),
-  release_year: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 9999 }))),
-  total_tracks: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
-  label: OptionalText,
-  popularity: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 100 }))),
-  image_url: OptionalText,
-  fetched_at: Type.Optional(TimestampSchema),
-}, { $id: 'SpotifyAlbum', title: 'SpotifyAlbum', description: 'a spotify_albums row' })
-
-export interface SpotifySteps {
-  tracks: GranularStep<SpotifyPlanItem, TrackRecord>
-  artists: GranularStep<SpotifyPlanItem, ArtistRecord>
-  albums: GranularStep<SpotifyPlanItem, AlbumRecord>
-}
-
 export function createSpotifySteps (deps: {
-  config: Config
   lake: Lake
   raw: RawZone
   spotify: SpotifyClient
   now: () => Date
-  log: FastifyBaseLogger
   refill: PlaysRefill
+  /** the ingest stage's plays table (tracks_played), which every plan reads */
+  plays: TableDef
 }): SpotifySteps {
   const { lake, raw, spotify, now, refill } = deps
+  const plays = qi(deps.plays.name)
   const requireConfig = (): void => spotify.requireApp()
 
-  async function plan (resource: CatalogKind, sql: string, limit: number | undefined): Promise<SpotifyPlanItem[]> {
+  async function plan (resource: CatalogKind, query: Omit<PlanQuery, 'stage' | 'resource'>, limit: number | undefined): Promise<Array<{ id: string }>> {
     // Artists and albums are planned from the plays' ids: wait for plays still being filled from resolved tracks.
     if (resource !== 'tracks') await refill.flush()
-    const rows = await lake.query(sql, {
-      failure_stage: 'spotify',
-      failure_resource: resource,
-      now: now().toISOString(),
-      limit: limit ?? noLimit,
+    const ids = await planKeys(lake, { stage: 'spotify', resource, ...query }, { now: now(), limit })
+    return ids.map((id) => ({ id }))
+  }
+
+  function fetchKind<Rec> (kind: CatalogKind, ids: string[], toRecord: (body: unknown, fetchedAt: string) => Rec | undefined) {
+    return fetchBatch({
+      raw,
+      source: `spotify/${kind}`,
+      now,
+      ids,
+      lookup: (toCall) => spotify.lookup(kind, toCall),
+      toRecord: (body, id, fetchedAt) => toRecord(answeringFor(body, id, kind), fetchedAt),
+      unreadable: 'Spotify answered without a name',
     })
-    return rows.map((row) => ({ id: String(row.id) }))
   }
 
-  async function fetchKind<Rec> (kind: CatalogKind, items: SpotifyPlanItem[], toRecord: (body: unknown, fetchedAt: string) => Rec | undefined): Promise<FetchOutcome<Rec>> {
-    const fetchedAt = now().toISOString()
-    const outcome: FetchOutcome<Rec> = { status: 'complete', records: [], failures: [], calls: 0 }
-    const toCall: string[] = []
-    for (const item of items) {
-      const cached = await raw.load(`spotify/${kind}`, item.id)
-      const record = cached && cached.status === 200 && now().getTime() - Date.parse(cached.fetchedAt) < rawReuseMs
-        ? toRecord(answeringFor(cached.body, item.id, kind), cached.fetchedAt)
-        : undefined
-      if (record) outcome.records.push(record)
-      else toCall.push(item.id)
-    }
-    const result = await spotify.lookup(kind, toCall)
-    outcome.calls = result.calls
-    for (const found of result.found) {
-      await raw.save(`spotify/${kind}`, found.id, { fetchedAt, url: found.url, status: 200, body: found.body })
-      const record = toRecord(answeringFor(found.body, found.id, kind), fetchedAt)
-      if (record) outcome.records.push(record)
-      else outcome.failures.push({ entity_id: found.id, reason: 'Spotify answered without a name', http_status: 200, failed_at: fetchedAt })
-    }
-    for (const miss of result.missing) {
-      outcome.failures.push({ entity_id: miss.id, reason: miss.reason, http_status: miss.httpStatus, failed_at: fetchedAt })
-    }
-    if (result.rateLimited) {
-      outcome.status = 'rate_limited'
-      outcome.retryAfterSeconds = result.rateLimited.retryAfterSeconds
-    }
-    if (result.error) outcome.error = result.error
-    return outcome
-  }
+  const fetchedAtOf = (record: { fetched_at?: string | null }): string => record.fetched_at ?? now().toISOString()
 
-  const stamp = (record: { fetched_at?: string }) => record.fetched_at ?? now().toISOString()
-
-  const tracks: GranularStep<SpotifyPlanItem, TrackRecord> = {
+  const tracks: SpotifySteps['tracks'] = {
     stage: 'spotify',
     resource: 'tracks',
     title: 'Spotify tracks',
     defaultBatchSize: 50,
     maxBatchSize: 200,
-    recordSchema: Type.Ref('SpotifyTrack'),
+    recordSchema: TrackRecordSchema,
     recordId: (record) => record.track_id,
     requireConfig,
     // Imported plays carry only a track URI and names; resolving a track gives all its plays their artist and album
     // ids, so the most played tracks go first and a daily quota goes where it matters.
-    plan: ({ limit }) => plan('tracks', `
-      WITH played AS (
-        SELECT track_id AS id, count(*) AS plays FROM tracks_played
-        WHERE track_id IS NOT NULL AND artist_id IS NULL GROUP BY track_id)
-      SELECT id FROM played p
-      WHERE NOT EXISTS (SELECT 1 FROM spotify_tracks t WHERE t.track_id = p.id)
-        AND ${notInBackoff('p.id')}
-      ORDER BY plays DESC, id
-      LIMIT $limit`, limit),
-    fetch: (items) => fetchKind('tracks', items, trackRecord),
+    plan: ({ limit }) => plan('tracks', {
+      candidates: `SELECT track_id AS id, count(*) AS weight FROM ${plays} WHERE track_id IS NOT NULL AND artist_id IS NULL GROUP BY track_id`,
+      done: { table: spotifyTracks, column: 'track_id' },
+    }, limit),
+    fetch: (items) => fetchKind('tracks', items.map((i) => i.id), trackRecord),
     write: async (records) => {
-      const result = await lake.write([spotifyTracks], (tx) => tx.merge(spotifyTracks, records.map((r) => ({
+      const result = await lake.merge(spotifyTracks, records.map((r) => ({
         ...r,
         track_uri: r.track_uri ?? `spotify:track:${r.track_id}`,
         artist_id: r.artist_id ?? r.artist_ids?.[0] ?? null,
         artist_name: r.artist_name ?? r.artist_names?.[0] ?? null,
         artist_ids: r.artist_ids ?? (r.artist_id ? [r.artist_id] : []),
         artist_names: r.artist_names ?? (r.artist_name ? [r.artist_name] : []),
-        fetched_at: stamp(r),
-      }))))
+        fetched_at: fetchedAtOf(r),
+      })))
       // The plays of these tracks are filled a moment later, once per run of writes (plays-refill.ts).
       refill.request()
       return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, playsToFill: await refill.pending() }
     },
   }
 
-  const artists: GranularStep<SpotifyPlanItem, ArtistRecord> = {
+  const artists: SpotifySteps['artists'] = {
     stage: 'spotify',
     resource: 'artists',
     title: 'Spotify artists',
     defaultBatchSize: 50,
     maxBatchSize: 200,
-    recordSchema: Type.Ref('SpotifyArtist'),
+    recordSchema: ArtistRecordSchema,
     recordId: (record) => record.artist_id,
     requireConfig,
     // Every credited artist counts, not only the first: features get enriched too. Ties are broken by id.
-    plan: ({ limit }) => plan('artists', `
-      WITH credited AS (
-        SELECT unnest(CASE WHEN len(artist_ids) > 0 THEN artist_ids ELSE [artist_id] END) AS id
-        FROM tracks_played WHERE artist_id IS NOT NULL),
-      played AS (SELECT id, count(*) AS plays FROM credited WHERE id IS NOT NULL GROUP BY id)
-      SELECT id FROM played p
-      WHERE NOT EXISTS (SELECT 1 FROM spotify_artists a WHERE a.artist_id = p.id)
-        AND ${notInBackoff('p.id')}
-      ORDER BY plays DESC, id
-      LIMIT $limit`, limit),
-    fetch: (items) => fetchKind('artists', items, artistRecord),
+    plan: ({ limit }) => plan('artists', {
+      candidates: `
+        WITH credited AS (
+          SELECT unnest(CASE WHEN len(artist_ids) > 0 THEN artist_ids ELSE [artist_id] END) AS id
+          FROM ${plays} WHERE artist_id IS NOT NULL)
+        SELECT id, count(*) AS weight FROM credited WHERE id IS NOT NULL GROUP BY id`,
+      done: { table: spotifyArtists, column: 'artist_id' },
+    }, limit),
+    fetch: (items) => fetchKind('artists', items.map((i) => i.id), artistRecord),
     write: async (records) => lake.write([spotifyArtists, spotifyArtistGenre], async (tx) => {
-      const rows = records.map((r) => ({
-        ...r,
-        popularity: r.popularity ?? null,
-        followers: r.followers ?? null,
-        image_url: r.image_url ?? null,
-        genres: r.genres ?? [],
-        fetched_at: stamp(r),
-      }))
+      const rows = records.map((r) => ({ ...r, genres: r.genres ?? [], fetched_at: fetchedAtOf(r) }))
       // Genres first: should the artist row fail to land, the artist is planned again and its genres rewritten.
       const genres = await tx.replaceGroups(spotifyArtistGenre, 'artist_id', rows.map((r) => r.artist_id),
         rows.flatMap((r) => r.genres.map((genre) => ({ artist_id: r.artist_id, artist_name: r.artist_name, genre }))))
@@ -209,34 +139,41 @@ export function createSpotifySteps (deps: {
     }),
   }
 
-  const albums: GranularStep<SpotifyPlanItem, AlbumRecord> = {
+  const albums: SpotifySteps['albums'] = {
     stage: 'spotify',
     resource: 'albums',
     title: 'Spotify albums',
     defaultBatchSize: 20,
     maxBatchSize: 200,
-    recordSchema: Type.Ref('SpotifyAlbum'),
+    recordSchema: AlbumRecordSchema,
     recordId: (record) => record.album_id,
     requireConfig,
-    plan: ({ limit }) => plan('albums', `
-      WITH played AS (SELECT album_id AS id, count(*) AS plays FROM tracks_played WHERE album_id IS NOT NULL GROUP BY album_id)
-      SELECT id FROM played p
-      WHERE NOT EXISTS (SELECT 1 FROM spotify_albums a WHERE a.album_id = p.id)
-        AND ${notInBackoff('p.id')}
-      ORDER BY plays DESC, id
-      LIMIT $limit`, limit),
-    fetch: (items) => fetchKind('albums', items, albumRecord),
+    plan: ({ limit }) => plan('albums', {
+      candidates: `SELECT album_id AS id, count(*) AS weight FROM ${plays} WHERE album_id IS NOT NULL GROUP BY album_id`,
+      done: { table: spotifyAlbums, column: 'album_id' },
+    }, limit),
+    fetch: (items) => fetchKind('albums', items.map((i) => i.id), albumRecord),
     write: async (records) => {
       const result = await lake.merge(spotifyAlbums, records.map((r) => ({
         ...r,
         artist_id: r.artist_id ?? r.artist_ids?.[0] ?? null,
         artist_ids: r.artist_ids ?? (r.artist_id ? [r.artist_id] : []),
         release_year: r.release_year ?? releaseYear(r.release_date ?? null),
-        fetched_at: stamp(r),
+        fetched_at: fetchedAtOf(r),
       })))
       return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged }
     },
   }
 
   return { tracks, artists, albums }
+}
+
+/**
+ * Stores the track metadata that came with polled plays (the ingest stage hands it over through app.ts), so plays of
+ * the same tracks imported later are filled without a Spotify call.
+ */
+export async function saveTracks (lake: Lake, refill: PlaysRefill, tracks: readonly TrackRecord[]): Promise<void> {
+  // A track the lake cannot store is set aside with its play (the plays store quarantines it).
+  const result = await lake.merge(spotifyTracks, partitionStorable(spotifyTracks, tracks).storable)
+  if (result.written) refill.request()
 }

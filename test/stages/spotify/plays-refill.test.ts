@@ -1,12 +1,31 @@
 import fs from 'node:fs/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Lake } from '../../../src/lake/lake.ts'
-import { spotifyTracks } from '../../../src/lake/tables.ts'
-import { emptyPlay, playId } from '../../../src/stages/ingest/play-rows.ts'
-import { createPlaysRefill } from '../../../src/stages/ingest/plays-refill.ts'
+import { playId } from '../../../src/stages/ingest/play-rows.ts'
 import { writePlays } from '../../../src/stages/ingest/plays-store.ts'
+import { tracksPlayed } from '../../../src/stages/ingest/tables.ts'
+import { createPlaysRefill, type Scheduler } from '../../../src/stages/spotify/plays-refill.ts'
+import { spotifyTracks } from '../../../src/stages/spotify/tables.ts'
 import { buildTestApp, makeTempDir } from '../../helpers/build-app.ts'
 import { openLake, silentLog } from '../../helpers/lake.ts'
+
+/** A scheduler the test fires by hand: no real timer races the lake's I/O. */
+function manualScheduler () {
+  const waiting: Array<{ run: () => void, cancelled: boolean }> = []
+  const scheduler: Scheduler = (run) => {
+    const entry = { run, cancelled: false }
+    waiting.push(entry)
+    return { cancel: () => { entry.cancelled = true } }
+  }
+  return {
+    scheduler,
+    /** Waits that were set and not cancelled. */
+    armed: () => waiting.filter((w) => !w.cancelled).length,
+    fire () {
+      for (const entry of waiting.splice(0)) if (!entry.cancelled) entry.run()
+    },
+  }
+}
 
 const trackId = (n: number) => `track${String(n).padStart(17, '0')}`
 
@@ -15,7 +34,6 @@ const plays = (tracks: number, perTrack: number) => Array.from({ length: tracks 
   const at = Date.parse('2025-01-01T00:00:00Z') + i * 300_000
   const id = trackId(i % tracks)
   return {
-    ...emptyPlay(),
     play_id: playId('spotify-export', 'me', at, id, 'Band', `Song ${i % tracks}`),
     user_id: 'me',
     played_at: new Date(at).toISOString(),
@@ -36,11 +54,11 @@ const resolved = (n: number) => ({
   track_isrc: `USAAA26${String(n).padStart(5, '0')}`,
   duration_ms: 200_000,
   explicit: false,
-  album_id: `album${n}`,
+  album_id: `album${String(n).padStart(17, '0')}`,
   album_name: `Album ${n}`,
-  artist_id: `artist${n}`,
+  artist_id: `artist${String(n).padStart(16, '0')}`,
   artist_name: 'Band',
-  artist_ids: [`artist${n}`],
+  artist_ids: [`artist${String(n).padStart(16, '0')}`],
   artist_names: ['Band'],
   fetched_at: '2026-11-01T00:00:00.000Z',
 })
@@ -61,7 +79,7 @@ describe('filling plays from resolved tracks', () => {
         rewrites.push(table)
       },
     })
-    await writePlays(lake, plays(4, 3))
+    await writePlays(lake, { plays: plays(4, 3), source: 'test', at: '2026-11-01T00:00:00.000Z' })
     rewrites.length = 0
   })
 
@@ -73,25 +91,41 @@ describe('filling plays from resolved tracks', () => {
   const unfilled = async () => Number((await lake.query('SELECT count(*)::INTEGER AS n FROM tracks_played WHERE artist_id IS NULL'))[0]?.n)
 
   it('runs one refill after a burst of requests, and flush waits for it', async () => {
-    const refill = createPlaysRefill({ lake, log: silentLog, delayMs: 50 })
+    const clock = manualScheduler()
+    const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: silentLog, scheduler: clock.scheduler })
     for (const n of [0, 1, 2]) {
       await lake.merge(spotifyTracks, [resolved(n)])
       refill.request()
     }
+    // Each request put the wait back: one refill is armed for the whole burst, and none has run.
+    expect(clock.armed()).toBe(1)
     expect(await refill.pending()).toBe(9)
     expect(await unfilled()).toBe(12)
     await refill.flush()
     expect(await unfilled()).toBe(3)
     expect(rewrites.filter((t) => t === 'tracks_played')).toHaveLength(1)
     const [play] = await lake.query('SELECT * FROM tracks_played WHERE track_id = $id LIMIT 1', { id: trackId(1) })
-    expect(play).toMatchObject({ artist_id: 'artist1', album_id: 'album1', artist_ids: ['artist1'], track_isrc: 'USAAA2600001' })
+    expect(play).toMatchObject({ artist_id: resolved(1).artist_id, album_id: resolved(1).album_id, artist_ids: [resolved(1).artist_id], track_isrc: 'USAAA2600001' })
+  })
+
+  it('runs when its wait is over', async () => {
+    const clock = manualScheduler()
+    const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: silentLog, scheduler: clock.scheduler })
+    await lake.merge(spotifyTracks, [resolved(0)])
+    refill.request()
+    clock.fire()
+    await refill.flush()
+    expect(await unfilled()).toBe(9)
+    expect(rewrites.filter((t) => t === 'tracks_played')).toHaveLength(1)
   })
 
   it('runs again for a request that arrives while it runs', async () => {
-    const refill = createPlaysRefill({ lake, log: silentLog, delayMs: 0 })
+    const clock = manualScheduler()
+    const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: silentLog, scheduler: clock.scheduler })
     await lake.merge(spotifyTracks, [resolved(0)])
     refill.request()
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    clock.fire()
+    // The refill holds the tables' locks: this write lands after it, and its request arms another refill.
     await lake.merge(spotifyTracks, [resolved(3)])
     refill.request()
     await refill.flush()
@@ -100,7 +134,7 @@ describe('filling plays from resolved tracks', () => {
   })
 
   it('a failed refill changes nothing, and the next flush tries again', async () => {
-    const refill = createPlaysRefill({ lake, log: silentLog, delayMs: 0 })
+    const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: silentLog, scheduler: manualScheduler().scheduler })
     await lake.merge(spotifyTracks, [resolved(0), resolved(1)])
     rewrites.length = 0
     failNext = 1
@@ -114,18 +148,19 @@ describe('filling plays from resolved tracks', () => {
   })
 
   it('ignores requests once closed', async () => {
-    const refill = createPlaysRefill({ lake, log: silentLog, delayMs: 0 })
+    const clock = manualScheduler()
+    const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: silentLog, scheduler: clock.scheduler })
     refill.close()
     await lake.merge(spotifyTracks, [resolved(0)])
     rewrites.length = 0
     refill.request()
+    expect(clock.armed()).toBe(0)
     await refill.flush()
-    await new Promise((resolve) => setTimeout(resolve, 20))
     expect(rewrites).toEqual([])
   })
 
   it('flush answers at once when nothing waits', async () => {
-    const refill = createPlaysRefill({ lake, log: silentLog })
+    const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: silentLog })
     await refill.flush()
     expect(rewrites).toEqual([])
   })

@@ -1,0 +1,16 @@
+import { enrichmentFailures } from './batch/tables.ts'
+import { quarantine } from './lake/quarantine.ts'
+import type { TableDef } from './lake/table.ts'
+import { tracksPlayed } from './stages/ingest/tables.ts'
+import { spotifyAlbums, spotifyArtistGenre, spotifyArtists, spotifyTracks } from './stages/spotify/tables.ts'
+
+/** Every lake table, in the order the table list shows them. Each stage declares its own in stages/<stage>/tables.ts. */
+export const catalog: readonly TableDef[] = [
+  tracksPlayed,
+  spotifyTracks,
+  spotifyArtists,
+  spotifyArtistGenre,
+  spotifyAlbums,
+  enrichmentFailures,
+  quarantine,
+]

@@ -1,0 +1,79 @@
+import path from 'node:path'
+import type { Config } from '../../config.ts'
+import type { Lake } from '../../lake/lake.ts'
+import { quarantineRow, type QuarantineRow } from '../../lake/quarantine.ts'
+import { withStaging } from '../../lake/staging-writer.ts'
+import { writePlays } from './plays-store.ts'
+import { entriesOf, entriesOfParsed, parseExportEntries, readExportZip, saveUpload, type ExportFileReport, type SkipCounts } from './streaming-history.ts'
+import { tracksPlayed } from './tables.ts'
+
+export const maxUploadBytes = 2 * 1024 * 1024 * 1024
+/** Records kept in the quarantine table per import; past this they are only counted. */
+const maxQuarantinedKept = 1000
+
+export interface ImportResult {
+  files: number
+  rows: number
+  inserted: number
+  duplicates: number
+  skipped: number
+  shortPlays: number
+  /** entries the lake could not store, set aside in the quarantine table (the others were written) */
+  quarantined: number
+  skippedBy: SkipCounts
+  ignoredFiles: string[]
+  fileReports: ExportFileReport[]
+}
+
+export type ExportUpload = { kind: 'json', name: string, data: unknown } | { kind: 'zip', stream: NodeJS.ReadableStream }
+
+/** Spotify's extended streaming history, one JSON file or the whole export zip, streamed entry by entry. */
+export function createExportImport (deps: { config: Config, lake: Lake, now: () => Date }): (upload: ExportUpload) => Promise<ImportResult> {
+  const { lake, now } = deps
+  const userId = deps.config.userId
+
+  return async function importExport (upload: ExportUpload): Promise<ImportResult> {
+    const ingestedAt = now().toISOString()
+    const quarantined: QuarantineRow[] = []
+    let rejected = 0
+    let where = ''
+    // Rows stream to staging files: an entry the lake cannot store is set aside, the others are written.
+    return withStaging(lake.tmpDir, 'import', {
+      table: tracksPlayed,
+      onReject: (bad) => {
+        rejected++
+        if (quarantined.length < maxQuarantinedKept) quarantined.push(quarantineRow(tracksPlayed.name, where, bad, ingestedAt))
+      },
+    }, async (staging, work) => {
+      const reports: Array<ExportFileReport & SkipCounts> = []
+      const onFile = async (name: string, entries: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> => {
+        reports.push(await parseExportEntries(name, entries, { userId, ingestedAt }, (row, index) => {
+          where = `spotify-export:${name}[${index}]`
+          return staging.write(row)
+        }))
+      }
+      let ignored: string[] = []
+      if (upload.kind === 'json') {
+        await onFile(upload.name, entriesOfParsed(upload.name, upload.data))
+      } else {
+        const zipFile = path.join(work, 'upload.zip')
+        await saveUpload(upload.stream, zipFile, maxUploadBytes)
+        ignored = (await readExportZip(zipFile, (name, chunks) => onFile(name, entriesOf(name, chunks)))).ignored
+      }
+      const result = await writePlays(lake, await staging.finish(), quarantined)
+      const sum = (pick: (r: ExportFileReport & SkipCounts) => number): number => reports.reduce((total, r) => total + pick(r), 0)
+      return {
+        files: reports.length,
+        rows: result.rows,
+        inserted: result.inserted,
+        duplicates: result.duplicates,
+        skipped: sum((r) => r.skipped),
+        shortPlays: sum((r) => r.shortPlays),
+        quarantined: rejected,
+        skippedBy: { episodes: sum((r) => r.episodes), audiobooks: sum((r) => r.audiobooks), noTrack: sum((r) => r.noTrack) },
+        ignoredFiles: ignored,
+        fileReports: reports.map(({ name, entries, rows, shortPlays, skipped }) => ({ name, entries, rows, shortPlays, skipped })),
+      }
+    })
+  }
+}
