@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
-import { AppError, type FieldProblem } from './errors.ts'
+import { AppError, errorTable, fastifyErrorCodes, type ErrorCode, type FieldProblem } from './errors.ts'
 
 interface AjvError {
   instancePath: string
@@ -31,16 +31,8 @@ function validationProblems (error: FastifyError): FieldProblem[] {
   })
 }
 
-function send (reply: FastifyReply, status: number, code: string, message: string, details?: FieldProblem[]): FastifyReply {
-  return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message, ...(details ? { details } : {}) })
-}
-
-const contentParserErrors: Record<string, [number, string, string]> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'VALIDATION_FAILED', 'body is not valid JSON'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'VALIDATION_FAILED', 'body is empty but Content-Type is application/json'],
-  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', 'body is larger than this route accepts'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'this Content-Type is not accepted here'],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'VALIDATION_FAILED', 'Content-Length does not match the body'],
+function send (reply: FastifyReply, code: ErrorCode, message: string, details?: FieldProblem[], status: number = errorTable[code].status): FastifyReply {
+  return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message, retryable: errorTable[code].retryable, ...(details ? { details } : {}) })
 }
 
 /** The one error handler: 4xx bodies name the field and the problem, 5xx bodies never carry internals. */
@@ -48,24 +40,23 @@ export function handleError (error: FastifyError, request: FastifyRequest, reply
   if (error.validation) {
     const details = validationProblems(error)
     const message = details.map((d) => `${d.field} ${d.problem}`).join('; ')
-    return send(reply, 400, 'VALIDATION_FAILED', message, details)
+    return send(reply, 'VALIDATION_FAILED', message, details)
   }
   if (error instanceof AppError) {
     // Our own failures get a stack in the log; refusals and upstream trouble are explained by their message.
     if (error.statusCode === 500) request.log.error({ err: error, cause: error.cause }, error.message)
     else if (error.statusCode > 500) request.log.warn({ code: error.code }, error.message)
     else request.log.info({ code: error.code }, error.message)
-    return send(reply, error.statusCode, error.code, error.message, error.details)
+    return send(reply, error.code, error.message, error.details)
   }
-  const known = error.code ? contentParserErrors[error.code] : undefined
+  const known = error.code ? fastifyErrorCodes[error.code] : undefined
   if (known) {
-    const [status, code, message] = known
-    const hint = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? `${message}: ${error.message.replace(/^Body is not valid JSON but content-type is set to 'application\/json'\s*/i, '').trim() || 'parse error'}` : message
-    return send(reply, status, code, hint, [{ field: 'body', problem: hint }])
+    const hint = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? `${known.message}: ${error.message.replace(/^Body is not valid JSON but content-type is set to 'application\/json'\s*/i, '').trim() || 'parse error'}` : known.message
+    return send(reply, known.code, hint, [{ field: 'body', problem: hint }])
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    return send(reply, error.statusCode, error.code ?? 'BAD_REQUEST', error.message)
+    return send(reply, 'VALIDATION_FAILED', error.message, undefined, error.statusCode)
   }
   request.log.error({ err: error }, 'unhandled error')
-  return send(reply, 500, 'INTERNAL_ERROR', `internal error; the service log has the details (request ${request.id})`)
+  return send(reply, 'INTERNAL_ERROR', `internal error; the service log has the details (request ${request.id})`)
 }

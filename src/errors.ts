@@ -1,24 +1,36 @@
-/** The one table of error codes and the HTTP status each maps to. */
-export const errorStatus = {
-  VALIDATION_FAILED: 400,
-  INVALID_EXPORT: 400,
-  OFFSET_OUT_OF_RANGE: 400,
-  UNAUTHORIZED: 401,
-  ROUTE_NOT_FOUND: 404,
-  TABLE_NOT_FOUND: 404,
-  PLAN_NOT_FOUND: 404,
-  PLAN_EXPIRED: 404,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  UPSTREAM_AUTH_FAILED: 502,
-  UPSTREAM_FAILED: 502,
-  NOT_CONFIGURED: 503,
-  UPSTREAM_TIMEOUT: 504,
-  LAKE_WRITE_FAILED: 500,
-  INTERNAL_ERROR: 500,
-} as const
+/**
+ * The one table of error codes: the HTTP status each answers with, whether calling again can help (n8n and scripts
+ * read `retryable`), and what it means. Routes list the codes they can answer; the OpenAPI document shows them.
+ */
+export const errorTable = {
+  VALIDATION_FAILED: { status: 400, retryable: false, meaning: 'the request is invalid; the message names the field' },
+  INVALID_EXPORT: { status: 400, retryable: false, meaning: 'the upload is not a readable Spotify export' },
+  OFFSET_OUT_OF_RANGE: { status: 400, retryable: false, meaning: 'the offset lies outside the plan' },
+  UNAUTHORIZED: { status: 401, retryable: false, meaning: 'missing or wrong bearer token' },
+  ROUTE_NOT_FOUND: { status: 404, retryable: false, meaning: 'no such route' },
+  TABLE_NOT_FOUND: { status: 404, retryable: false, meaning: 'no such lake table' },
+  PLAN_NOT_FOUND: { status: 404, retryable: false, meaning: 'no such plan (plans are kept for a day)' },
+  PLAN_EXPIRED: { status: 404, retryable: false, meaning: 'the plan expired; make a new one' },
+  PAYLOAD_TOO_LARGE: { status: 413, retryable: false, meaning: 'the body is larger than this route accepts' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, meaning: 'this Content-Type is not accepted here' },
+  UPSTREAM_AUTH_FAILED: { status: 502, retryable: false, meaning: 'an upstream refused our credentials; the message says which to fix' },
+  UPSTREAM_FAILED: { status: 502, retryable: true, meaning: 'an upstream failed after retries; nothing was recorded as missing' },
+  NOT_CONFIGURED: { status: 503, retryable: false, meaning: 'not configured: the message names the missing variable' },
+  UPSTREAM_TIMEOUT: { status: 504, retryable: true, meaning: 'an upstream did not answer in time' },
+  LAKE_WRITE_FAILED: { status: 500, retryable: true, meaning: 'the lake could not be written (disk full or read-only?); the stored tables are unchanged' },
+  INTERNAL_ERROR: { status: 500, retryable: false, meaning: 'internal error (details are in the service log)' },
+} as const satisfies Record<string, { status: number, retryable: boolean, meaning: string }>
 
-export type ErrorCode = keyof typeof errorStatus
+export type ErrorCode = keyof typeof errorTable
+
+/** Fastify's own errors (body parsing), answered as one of ours. */
+export const fastifyErrorCodes: Record<string, { code: ErrorCode, message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'VALIDATION_FAILED', message: 'body is not valid JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'VALIDATION_FAILED', message: 'body is empty but Content-Type is application/json' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', message: 'body is larger than this route accepts' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'this Content-Type is not accepted here' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'VALIDATION_FAILED', message: 'Content-Length does not match the body' },
+}
 
 export interface FieldProblem {
   field: string
@@ -33,13 +45,15 @@ export interface AppErrorOptions {
 export class AppError extends Error {
   readonly code: ErrorCode
   readonly statusCode: number
+  readonly retryable: boolean
   readonly details: FieldProblem[] | undefined
 
   constructor (code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, { cause: options.cause })
     this.name = 'AppError'
     this.code = code
-    this.statusCode = errorStatus[code]
+    this.statusCode = errorTable[code].status
+    this.retryable = errorTable[code].retryable
     this.details = options.details
   }
 }

@@ -101,7 +101,7 @@ export function granularRoutes<Rec> (
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'at most this many keys' })),
           batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: step.maxBatchSize, default: step.defaultBatchSize })),
         }),
-        response: { 200: PlanSchema, ...errorResponses(400, 401, 503) },
+        response: { 200: PlanSchema, ...errorResponses('VALIDATION_FAILED', 'NOT_CONFIGURED') },
       },
       // An empty POST (curl -X POST …/plan) means "all defaults".
       preValidation: async (request) => { request.body ??= {} },
@@ -144,7 +144,7 @@ export function granularRoutes<Rec> (
             records: recordsSchema,
             failures: failuresSchema,
           }),
-          ...errorResponses(400, 401, 404, 502, 503, 504),
+          ...errorResponses('VALIDATION_FAILED', 'OFFSET_OUT_OF_RANGE', 'PLAN_NOT_FOUND', 'PLAN_EXPIRED', 'UPSTREAM_AUTH_FAILED', 'UPSTREAM_FAILED', 'NOT_CONFIGURED', 'UPSTREAM_TIMEOUT', 'LAKE_WRITE_FAILED'),
         },
       },
     }, async (request) => {
@@ -194,7 +194,7 @@ export function granularRoutes<Rec> (
             records: Type.Record(Type.String(), Type.Integer()),
             failures: FailureCountsSchema,
           }),
-          ...errorResponses(400, 401, 413),
+          ...errorResponses('VALIDATION_FAILED', 'OFFSET_OUT_OF_RANGE', 'PAYLOAD_TOO_LARGE', 'LAKE_WRITE_FAILED'),
         },
       },
     }, async (request) => {
@@ -227,7 +227,7 @@ export function granularRoutes<Rec> (
         description: 'Each failure doubles the wait before the entity is planned again: 1, 2, 4 … 32 days.',
         tags,
         body: Type.Object({ failures: failuresSchema }),
-        response: { 200: Type.Object({ failures: FailureCountsSchema }), ...errorResponses(400, 401) },
+        response: { 200: Type.Object({ failures: FailureCountsSchema }), ...errorResponses('VALIDATION_FAILED', 'LAKE_WRITE_FAILED') },
       },
     }, async (request) => ({ failures: await storeFailures(request.body.failures as FailureInput[]) }))
   }

@@ -47,7 +47,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<{ plans: PlanStore }> = asyn
       summary: 'Progress of a plan: each batch\'s state (pending, done, failed) and totals',
       tags: ['batches'],
       params: Type.Object({ planId: Type.String({ maxLength: 80 }) }),
-      response: { 200: Type.Ref('PlanProgress'), ...errorResponses(401, 404) },
+      response: { 200: Type.Ref('PlanProgress'), ...errorResponses('PLAN_NOT_FOUND', 'PLAN_EXPIRED') },
     },
   }, async (request) => summarisePlan(await plans.get(request.params.planId)))
 }

@@ -23,7 +23,7 @@ export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake, beforeRead?: (t
     schema: {
       summary: 'List the lake tables with row counts, sizes and last write',
       tags: ['lake'],
-      response: { 200: Type.Object({ tables: Type.Array(TableSchema) }), ...errorResponses(401) },
+      response: { 200: Type.Object({ tables: Type.Array(TableSchema) }), ...errorResponses() },
     },
   }, async () => ({ tables: await lake.stats() }))
 
@@ -44,7 +44,7 @@ export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake, beforeRead?: (t
           offset: Type.Integer(),
           rows: Type.Array(Type.Record(Type.String(), Type.Unknown())),
         }),
-        ...errorResponses(400, 401, 404),
+        ...errorResponses('VALIDATION_FAILED', 'TABLE_NOT_FOUND'),
       },
     },
   }, async (request) => {

@@ -23,7 +23,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunLog }> = async (app
         limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
         step: Type.Optional(Type.String({ maxLength: 100, description: 'only this step or its sub-steps, e.g. spotify.artists' })),
       }),
-      response: { 200: Type.Object({ runs: Type.Array(RunSchema) }), ...errorResponses(400, 401) },
+      response: { 200: Type.Object({ runs: Type.Array(RunSchema) }), ...errorResponses('VALIDATION_FAILED') },
     },
   }, async (request) => ({ runs: runs.list(request.query) }))
 }

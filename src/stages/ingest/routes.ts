@@ -57,7 +57,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestSources }> 
       description: 'Uses the refresh-token flow (a rotated refresh token is kept in state/). Follows `next` to the end. ' +
         'A long 429 answers status rate_limited and leaves the cursor where it was, so no play is lost.',
       tags: ['ingest'],
-      response: { 200: PollSchema, ...errorResponses(401, 502, 503, 504) },
+      response: { 200: PollSchema, ...errorResponses('UPSTREAM_AUTH_FAILED', 'UPSTREAM_FAILED', 'NOT_CONFIGURED', 'UPSTREAM_TIMEOUT', 'LAKE_WRITE_FAILED') },
     },
   }, async () => ingest.recentlyPlayed())
 
@@ -81,7 +81,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestSources }> 
           'application/zip': { schema: { description: 'the export zip (my_spotify_data.zip), streamed' } },
         },
       },
-      response: { 200: ImportSchema, ...errorResponses(400, 401, 413, 415) },
+      response: { 200: ImportSchema, ...errorResponses('VALIDATION_FAILED', 'INVALID_EXPORT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'LAKE_WRITE_FAILED') },
     },
   }, async (request) => {
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
@@ -97,7 +97,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestSources }> 
         '500 pages of 1,000 listens (or 4 minutes) per call and keeps what it read; a long history or a long rate limit answers ' +
         'done: false and the next call reads on from where it stopped. Paces itself on X-RateLimit-Remaining.',
       tags: ['ingest'],
-      response: { 200: PollSchema, ...errorResponses(401, 502, 503, 504) },
+      response: { 200: PollSchema, ...errorResponses('UPSTREAM_AUTH_FAILED', 'UPSTREAM_FAILED', 'NOT_CONFIGURED', 'UPSTREAM_TIMEOUT', 'LAKE_WRITE_FAILED') },
     },
   }, async () => ingest.listenbrainz())
 }
