@@ -242,7 +242,7 @@ export interface RecordingInput {
 type Query =
   | { kind: 'or' | 'and', nodes: Query[] }
   | { kind: 'not', node: Query }
-  | { kind: 'term', field: string | null, value: string }
+  | { kind: 'term', field: string | null, value: string, lower?: string, tokens?: string[] }
 
 export function parseLucene (input: string): Query {
   let pos = 0
@@ -256,6 +256,11 @@ export function parseLucene (input: string): Query {
     return false
   }
   const atEnd = (): boolean => { skip(); return pos >= input.length || input[pos] === ')' }
+  /** The character at `pos` (a backslash escapes the next one), consumed. */
+  const escaped = (): string => {
+    if (input[pos] === '\\') pos++
+    return input[pos++] ?? ''
+  }
 
   function or (field: string | null): Query {
     const nodes = [and(field)]
@@ -298,12 +303,12 @@ export function parseLucene (input: string): Query {
     if (input[pos] === '"') {
       pos++
       let value = ''
-      while (pos < input.length && input[pos] !== '"') value += input[pos] === '\\' ? input[++pos] ?? '' : input[pos]
+      while (pos < input.length && input[pos] !== '"') value += escaped()
       pos++
       return { kind: 'term', field, value }
     }
     let value = ''
-    while (pos < input.length && !/[\s()]/.test(input[pos]!)) value += input[pos] === '\\' ? input[++pos] ?? '' : input[pos]
+    while (pos < input.length && !/[\s()]/.test(input[pos]!)) value += escaped()
     if (value.length === 0) throw new Error(`cannot parse query at ${pos}: ${input}`)
     return { kind: 'term', field, value }
   }
@@ -324,11 +329,19 @@ function tokens (value: string): string[] {
 }
 
 interface SearchDoc {
-  /** Identifier-like fields, matched whole and case-insensitively (isrc, arid, rid, aid). */
-  exact: Record<string, string[]>
-  /** Text fields, matched as token phrases. */
-  text: Record<string, string[]>
+  /** Identifier-like fields, matched whole and case-insensitively (isrc, arid, rid, aid): lower-cased values. */
+  exact: Record<string, Set<string>>
+  /** Text fields, matched as token phrases: each value's tokens. */
+  text: Record<string, string[][]>
   defaults: string[]
+}
+
+function searchDoc (exact: Record<string, string[]>, text: Record<string, string[]>, defaults: string[]): SearchDoc {
+  return {
+    exact: Object.fromEntries(Object.entries(exact).map(([k, values]) => [k, new Set(values.map((v) => v.toLowerCase()))])),
+    text: Object.fromEntries(Object.entries(text).map(([k, values]) => [k, values.map(tokens)])),
+    defaults,
+  }
 }
 
 function evaluate (query: Query, doc: SearchDoc, whole: { exact: boolean }): boolean {
@@ -338,13 +351,13 @@ function evaluate (query: Query, doc: SearchDoc, whole: { exact: boolean }): boo
     case 'not': return !evaluate(query.node, doc, { exact: true })
     case 'term': {
       const fields = query.field === null ? doc.defaults : [query.field]
+      query.lower ??= query.value.toLowerCase()
+      const wanted = (query.tokens ??= tokens(query.value))
       return fields.some((field) => {
         const exact = doc.exact[field]
-        if (exact) return exact.some((v) => v.toLowerCase() === query.value.toLowerCase())
-        const wanted = tokens(query.value)
+        if (exact) return exact.has(query.lower!)
         if (wanted.length === 0) return false
-        return (doc.text[field] ?? []).some((value) => {
-          const have = tokens(value)
+        return (doc.text[field] ?? []).some((have) => {
           for (let i = 0; i + wanted.length <= have.length; i++) {
             if (wanted.every((t, j) => have[i + j] === t)) {
               if (have.length !== wanted.length) whole.exact = false
@@ -576,31 +589,34 @@ export async function createFakeMusicBrainz (options: FakeMusicBrainzOptions = {
 
   // --- search ----------------------------------------------------------------------------------------------------
 
-  function recordingDoc (recording: FakeRecording): SearchDoc {
+  // Documents are analysed once; any seeding empties the cache (credits read artist names).
+  const docs = new Map<object, SearchDoc>()
+  const cached = <T extends object>(build: (t: T) => SearchDoc) => (item: T): SearchDoc => {
+    let doc = docs.get(item)
+    if (!doc) docs.set(item, doc = build(item))
+    return doc
+  }
+
+  const recordingDoc = cached((recording: FakeRecording) => {
     const credited = recording.credits.flatMap((c) => [c.name, artists.get(c.artistId)?.name ?? c.name])
-    return {
-      exact: { isrc: recording.isrcs, arid: recording.credits.map((c) => c.artistId), rid: [recording.id] },
-      text: { recording: [recording.title], artist: credited, artistname: credited, release: recording.releases.map((r) => r.title) },
-      defaults: ['recording'],
-    }
-  }
+    return searchDoc(
+      { isrc: recording.isrcs, arid: recording.credits.map((c) => c.artistId), rid: [recording.id] },
+      { recording: [recording.title], artist: credited, artistname: credited, release: recording.releases.map((r) => r.title) },
+      ['recording'],
+    )
+  })
 
-  function artistDoc (artist: FakeArtist): SearchDoc {
-    const aliases = artist.aliases.map((a) => a.name)
-    return {
-      exact: { arid: [artist.id], country: artist.country ? [artist.country] : [], type: artist.type ? [artist.type] : [] },
-      text: { artist: [artist.name], alias: aliases, sortname: [artist.sortName], tag: artist.tags.map((t) => t.name) },
-      defaults: ['artist', 'alias', 'sortname'],
-    }
-  }
+  const artistDoc = cached((artist: FakeArtist) => searchDoc(
+    { arid: [artist.id], country: artist.country ? [artist.country] : [], type: artist.type ? [artist.type] : [] },
+    { artist: [artist.name], alias: artist.aliases.map((a) => a.name), sortname: [artist.sortName], tag: artist.tags.map((t) => t.name) },
+    ['artist', 'alias', 'sortname'],
+  ))
 
-  function areaDoc (area: FakeArea): SearchDoc {
-    return {
-      exact: { aid: [area.id], iso: [...area.iso1, ...area.iso2], iso1: area.iso1, iso2: area.iso2, type: area.type ? [area.type] : [] },
-      text: { area: [area.name], sortname: [area.sortName] },
-      defaults: ['area', 'sortname'],
-    }
-  }
+  const areaDoc = cached((area: FakeArea) => searchDoc(
+    { aid: [area.id], iso: [...area.iso1, ...area.iso2], iso1: area.iso1, iso2: area.iso2, type: area.type ? [area.type] : [] },
+    { area: [area.name], sortname: [area.sortName] },
+    ['area', 'sortname'],
+  ))
 
   function search<T extends { id: string }> (request: FakeRequest, all: Iterable<T>, doc: (t: T) => SearchDoc, json: (t: T, score: number) => Record<string, unknown>, plural: string): FakeResponse {
     const raw = request.query.get('query')
@@ -806,7 +822,10 @@ export async function createFakeMusicBrainz (options: FakeMusicBrainzOptions = {
     get served503 () { return rateLimited + stormed },
     get rateLimited () { return rateLimited },
     get forbidden () { return forbidden },
-    setRate (perSec) { opts.ratePerSec = perSec },
+    setRate (perSec) {
+      opts.ratePerSec = perSec
+      nextSlot.clear()
+    },
     storm (times, match) { storms.push({ remaining: times, match }) },
 
     addArea (input) {
@@ -827,6 +846,7 @@ export async function createFakeMusicBrainz (options: FakeMusicBrainzOptions = {
         lifeSpan: { begin: null, end: null, ended: false, ...input.lifeSpan },
       }
       areas.set(id, area)
+      docs.clear()
       return area
     },
 
@@ -853,6 +873,7 @@ export async function createFakeMusicBrainz (options: FakeMusicBrainzOptions = {
         spotifyIds: [],
       }
       artists.set(id, artist)
+      docs.clear()
       for (const sid of [input.spotifyId ?? []].flat()) fake.linkSpotify(artist, sid)
       return artist
     },
@@ -884,6 +905,7 @@ export async function createFakeMusicBrainz (options: FakeMusicBrainzOptions = {
         }],
       }
       recordings.set(id, recording)
+      docs.clear()
       return recording
     },
 
@@ -965,9 +987,18 @@ export function seedTraps (fake: FakeMusicBrainz) {
   // The fixture artists, linked to Spotify: the url-relation step finds them.
   const psySpotify = spotifySide('psy', 'PSY', ['KRA401200001'], ['Gangnam Style'])
   const psy = fake.addArtist({
-    id: 'f99b7d67-4e63-4678-aa66-4c6ac0f7d24a', name: 'PSY', type: 'Person', gender: 'Male', country: 'KR', disambiguation: 'South Korean singer and rapper',
-    area: places.southKorea, beginArea: places.gangnam, lifeSpan: { begin: '1977-12-31' }, aliases: ['Psy', '박재상', '싸이'],
-    tags: { 'k-pop': 10, pop: 4, korean: 3, 'seen live': 1, 'dance-pop': 0 }, spotifyId: psySpotify.id,
+    id: 'f99b7d67-4e63-4678-aa66-4c6ac0f7d24a',
+    name: 'PSY',
+    type: 'Person',
+    gender: 'Male',
+    country: 'KR',
+    disambiguation: 'South Korean singer and rapper',
+    area: places.southKorea,
+    beginArea: places.gangnam,
+    lifeSpan: { begin: '1977-12-31' },
+    aliases: ['Psy', '박재상', '싸이'],
+    tags: { 'k-pop': 10, pop: 4, korean: 3, 'seen live': 1, 'dance-pop': 0 },
+    spotifyId: psySpotify.id,
   })
   add('linked', { spotify: psySpotify, mbid: psy.id, method: 'url-relation', what: 'a Spotify URL relation' })
   const luresSpotify = spotifySide('lures', 'Lures')

@@ -39,14 +39,26 @@ describe('mbz_artist_info', () => {
 
   it('maps a search hit: lower-case gender capitalised, `ended: null` is false, an end date means ended, tags by count', () => {
     const hit = {
-      id: 'a1', type: 'Person', score: 100, 'gender-id': 'x', name: 'Ann', 'sort-name': 'Ann', gender: 'female',
+      id: 'a1',
+      type: 'Person',
+      score: 100,
+      'gender-id': 'x',
+      name: 'Ann',
+      'sort-name': 'Ann',
+      gender: 'female',
       area: { id: 'c1', type: 'City', name: 'Leipzig', 'sort-name': 'Leipzig', 'life-span': { ended: null } },
       'end-area': { id: 'c2', type: 'City', name: 'Munich', 'sort-name': 'Munich', 'life-span': { ended: null } },
       'life-span': { begin: '1950', end: '2020-04', ended: null },
       tags: [{ count: 1, name: 'seen live' }, { count: 4, name: 'Jazz' }, { count: '2', name: 'soul' }, { count: -1, name: 'pop' }],
     }
     expect(artistInfoRow(hit, 'sp', at)).toMatchObject({
-      gender: 'Female', area_id: 'c1', end_area_name: 'Munich', begin_area_id: null, life_span_end: '2020-04', life_span_ended: true, disambiguation: null,
+      gender: 'Female',
+      area_id: 'c1',
+      end_area_name: 'Munich',
+      begin_area_id: null,
+      life_span_end: '2020-04',
+      life_span_ended: true,
+      disambiguation: null,
       tags: [{ name: 'Jazz', count: 4 }, { name: 'soul', count: 2 }, { name: 'seen live', count: 1 }, { name: 'pop', count: -1 }],
     })
     expect(artistInfoRow({ ...hit, 'life-span': { begin: '1950', ended: null } }, 'sp', at)?.life_span_ended).toBe(false)

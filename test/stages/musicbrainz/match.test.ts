@@ -97,7 +97,7 @@ describe('step (b): credits of the recordings carrying the played ISRCs', () => 
     const hits = recordings(
       { id: id(10), isrcs: ['QZJH12400001'], credits: [credit(id(1), 'Juno Hale')] },
       { id: id(11), isrcs: ['QZJH12400002'], credits: [credit(id(1), 'Juno Hale')] },
-      { id: id(12), isrcs: ['QZJH12400003'], credits: [credit(id(2), 'Juno Hale')] },
+      { id: id(12), isrcs: ['QZJH12400003'], credits: [credit(id(2), 'Juno Hale')] }
     )
     const result = matchByIsrc({ id: 's', name: 'Juno Hale', isrcs: ['QZJH12400001', 'QZJH12400002', 'QZJH12400003'] }, hits)
     expect(result).toEqual({ matched: true, match: expect.objectContaining({ mbid: id(1), confidence: 0.58 }) })
@@ -106,7 +106,7 @@ describe('step (b): credits of the recordings carrying the played ISRCs', () => 
   it('refuses a tie between same-name artists', () => {
     const hits = recordings(
       { id: id(10), isrcs: ['QZMK12400001'], credits: [credit(id(1), 'Marek')] },
-      { id: id(11), isrcs: ['QZMK12400002'], credits: [credit(id(2), 'Marek')] },
+      { id: id(11), isrcs: ['QZMK12400002'], credits: [credit(id(2), 'Marek')] }
     )
     const result = matchByIsrc({ id: 's', name: 'Marek', isrcs: ['QZMK12400001', 'QZMK12400002'] }, hits)
     expect(result.matched).toBe(false)
