@@ -602,20 +602,20 @@ export async function createFakeMusicBrainz (options: FakeMusicBrainzOptions = {
     return searchDoc(
       { isrc: recording.isrcs, arid: recording.credits.map((c) => c.artistId), rid: [recording.id] },
       { recording: [recording.title], artist: credited, artistname: credited, release: recording.releases.map((r) => r.title) },
-      ['recording'],
+      ['recording']
     )
   })
 
   const artistDoc = cached((artist: FakeArtist) => searchDoc(
     { arid: [artist.id], country: artist.country ? [artist.country] : [], type: artist.type ? [artist.type] : [] },
     { artist: [artist.name], alias: artist.aliases.map((a) => a.name), sortname: [artist.sortName], tag: artist.tags.map((t) => t.name) },
-    ['artist', 'alias', 'sortname'],
+    ['artist', 'alias', 'sortname']
   ))
 
   const areaDoc = cached((area: FakeArea) => searchDoc(
     { aid: [area.id], iso: [...area.iso1, ...area.iso2], iso1: area.iso1, iso2: area.iso2, type: area.type ? [area.type] : [] },
     { area: [area.name], sortname: [area.sortName] },
-    ['area', 'sortname'],
+    ['area', 'sortname']
   ))
 
   function search<T extends { id: string }> (request: FakeRequest, all: Iterable<T>, doc: (t: T) => SearchDoc, json: (t: T, score: number) => Record<string, unknown>, plural: string): FakeResponse {
