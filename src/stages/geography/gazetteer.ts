@@ -81,7 +81,7 @@ const columnsNeeded = col.population + 1
 /** PPLH, PPLQ, PPLW: historical, abandoned and destroyed places, never where an artist comes from today. */
 const skippedFeatureLetters = new Set(['H', 'Q', 'W'].map((letter) => letter.charCodeAt(0)))
 const coordinateScale = 1e5
-const chunkBytes = 1 << 20
+const defaultChunkBytes = 1 << 20
 const maxLoad = 0.7
 
 function fmix (h: number): number {
@@ -250,8 +250,9 @@ function parseCount (buf: Buffer, start: number, end: number): number {
   return value
 }
 
-/** Reads a GeoNames TSV file (cities500.txt layout) into the compact form. */
-export async function loadGazetteer (file: string): Promise<LoadedGazetteer> {
+/** Reads a GeoNames TSV file (cities500.txt layout) into the compact form, `chunkBytes` at a time. */
+export async function loadGazetteer (file: string, options: { chunkBytes?: number } = {}): Promise<LoadedGazetteer> {
+  const chunkBytes = options.chunkBytes ?? defaultChunkBytes
   const handle = await open(file)
   try {
     const initialPlaces = 1 << 16
