@@ -118,7 +118,7 @@ export function createOpenWeatherGeocoder (deps: { send: OpenWeatherSend, apiKey
     let results = 0
     for (const name of names) {
       // Commas separate q's fields, so a comma inside the name would shift them.
-      q = [name.replace(/,/g, ' '), ...(stateCode ? [stateCode] : []), countryCode].join(',')
+      q = [name.replace(/\s*,\s*/g, ' '), ...(stateCode ? [stateCode] : []), countryCode].join(',')
       if (name.length === 0) return { status: 'miss', query: q, results: 0 } // OpenWeather: 400 "Nothing to geocode"
       const places = await ask(q)
       results = places.length
