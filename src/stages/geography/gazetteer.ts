@@ -268,11 +268,18 @@ export async function loadGazetteer (file: string, options: { chunkBytes?: numbe
     // About one indexed name per 55 bytes of cities500.txt; the table grows if a file holds more.
     let table = createTable(2 ** Math.ceil(Math.log2(Math.max(1024, (await handle.stat()).size / 40))))
     let buf = Buffer.allocUnsafe(chunkBytes)
-    const seen = new Set<number>()
+    // The keys of the line's place so far: a name and its variants are indexed once per place.
+    let seen = new Float64Array(64)
+    let seenCount = 0
 
     const addKey = (place: number, key: number, alternate: boolean): void => {
-      if (key === noKey || seen.has(key)) return
-      seen.add(key)
+      if (key === noKey || seen.subarray(0, seenCount).includes(key)) return
+      if (seenCount === seen.length) {
+        const bigger = new Float64Array(seen.length * 2)
+        bigger.set(seen)
+        seen = bigger
+      }
+      seen[seenCount++] = key
       if (table.count + 1 > table.ref.length * maxLoad) table = grown(table)
       insert(table, keyHash(key), keyCheck(key), place * 2 + (alternate ? 1 : 0))
     }
@@ -318,7 +325,7 @@ export async function loadGazetteer (file: string, options: { chunkBytes?: numbe
       admin1.push(codeNumber)
       nameBytes.append(buf, from(col.name), to(col.name))
       nameEnds.push(nameBytes.length)
-      seen.clear()
+      seenCount = 0
       addName(place, cc, from(col.name), to(col.name), false)
       addName(place, cc, from(col.asciiName), to(col.asciiName), false)
       const alternatesEnd = to(col.alternateNames)
