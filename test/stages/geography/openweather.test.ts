@@ -15,7 +15,7 @@ describe('OpenWeather direct geocoding', () => {
 
   beforeEach(async () => {
     ow = await createFakeOpenWeather()
-    const http = createHttpClient({ name: 'OpenWeather', baseUrl: ow.url, userAgent: 'tracklake-test', timeoutMs: 5_000, retries: 0, retryBaseMs: 1 })
+    const http = createHttpClient({ name: 'OpenWeather', baseUrl: ow.url, userAgent: 'tracklake-test', timeoutMs: 5_000 })
     send = (request) => http.request(request)
   })
 

@@ -1,4 +1,5 @@
-import { createHttpClient, userAgent } from '../../../src/http/client.ts'
+import { createHttpClient } from '../../../src/http/client.ts'
+import { userAgent } from '../../../src/http/upstream.ts'
 import type { MusicBrainzSend } from '../../../src/stages/musicbrainz/client.ts'
 
 /**
@@ -11,8 +12,6 @@ export function testSend (baseUrl: string, options: { agent?: string, timeoutMs?
     baseUrl,
     userAgent: options.agent ?? userAgent('tests@tracklake.invalid'),
     timeoutMs: options.timeoutMs ?? 5_000,
-    retries: 0,
-    retryBaseMs: 1,
   })
   return async (request) => {
     const response = await http.request({ url: request.path, searchParams: request.searchParams })
