@@ -10,7 +10,7 @@ process.stdout.write('ready\n')
 await lake.write([spotifyArtists], async (tx) => {
   await tx.replaceWith(spotifyArtists, `
     SELECT md5(i::VARCHAR) AS artist_id, 'artist ' || i AS artist_name, ['a', 'b', md5(i::VARCHAR)] AS genres,
-           (i % 100)::INTEGER AS popularity, i::BIGINT AS followers, 'https://img/' || md5((i * 7)::VARCHAR) AS image_url,
+           (i % 100)::INTEGER AS popularity, i::BIGINT AS followers, 'https://img/' || md5((i * 7)::VARCHAR) AS image_url, NULL AS artist_mbid,
            now() AS fetched_at
     FROM range(30000000) t(i)`)
 })

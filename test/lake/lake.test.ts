@@ -15,6 +15,7 @@ const artist = (i: number, name = `Artist ${i}`) => ({
   popularity: null,
   followers: null,
   image_url: null,
+  artist_mbid: null,
   fetched_at: '2026-01-01T00:00:00.000Z',
 })
 
@@ -167,7 +168,7 @@ describe('lake', () => {
     await fs.rename(`${file}.old`, file)
     lake = await openLake(dir)
     const rows = await sortedArtists(lake)
-    expect(rows).toEqual([{ ...artist(1), genres: null, fetched_at: null }])
+    expect(rows).toEqual([{ ...artist(1), genres: null, artist_mbid: null, fetched_at: null }])
     expect((await fs.readdir(path.join(dir, 'lake', '.backup'))).length).toBe(1)
   })
 })

@@ -54,6 +54,7 @@ export function artistRecord (value: unknown, fetchedAt: string): ArtistRecord |
     popularity: int(artist.popularity),
     followers: int(obj(artist.followers)?.total),
     image_url: largestImage(artist.images),
+    artist_mbid: null,
     fetched_at: fetchedAt,
   }
 }

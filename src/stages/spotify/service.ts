@@ -130,7 +130,10 @@ export function createSpotifySteps (deps: {
     }, limit),
     fetch: (items) => fetchKind('artists', items.map((i) => i.id), artistRecord),
     write: async (records) => lake.write([spotifyArtists, spotifyArtistGenre], async (tx) => {
-      const rows = records.map((r) => ({ ...r, genres: r.genres ?? [], fetched_at: fetchedAtOf(r) }))
+      // A re-fetch never resets the MBID Update MBIDs set (the original's merge replaced whole rows: W18).
+      const stored = await tx.query('SELECT artist_id, artist_mbid FROM spotify_artists WHERE artist_mbid IS NOT NULL AND list_contains($ids::VARCHAR[], artist_id)', { ids: records.map((r) => r.artist_id) })
+      const mbids = new Map(stored.map((row) => [String(row.artist_id), String(row.artist_mbid)]))
+      const rows = records.map((r) => ({ ...r, artist_mbid: r.artist_mbid ?? mbids.get(r.artist_id) ?? null, genres: r.genres ?? [], fetched_at: fetchedAtOf(r) }))
       // Genres first: should the artist row fail to land, the artist is planned again and its genres rewritten.
       const genres = await tx.replaceGroups(spotifyArtistGenre, 'artist_id', rows.map((r) => r.artist_id),
         rows.flatMap((r) => r.genres.map((genre) => ({ artist_id: r.artist_id, artist_name: r.artist_name, genre }))))

@@ -36,6 +36,7 @@ export const spotifyArtists = defineTable({
     popularity: c.integer('0-100; null where Spotify no longer returns it', { minimum: 0, maximum: 100 }),
     followers: c.bigint('follower count; null where Spotify no longer returns it', { minimum: 0 }),
     image_url: c.varchar('largest image', text),
+    artist_mbid: c.varchar('MusicBrainz artist id, set by Update MBIDs from mbz_artist_match; a Spotify re-fetch keeps it', { pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }),
     fetched_at: c.timestamp('when Spotify returned this'),
   },
 })

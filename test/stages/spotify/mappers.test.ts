@@ -13,6 +13,7 @@ describe('Spotify mappers on the real samples', () => {
       popularity: 59,
       followers: 306565,
       image_url: 'https://i.scdn.co/image/eb266625dab075341e8c4378a177a27370f91903',
+      artist_mbid: null,
       fetched_at: at,
     })
   })
