@@ -34,8 +34,8 @@ export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake, beforeRead?: (t
       tags: ['lake'],
       params: Type.Object({ name: Type.String({ description: `one of ${tables.map((t) => t.name).join(', ')}` }) }),
       querystring: Type.Object({
-        limit: Type.Integer({ minimum: 1, default: 100, description: `rows to return; more than ${maxLimit} is capped at ${maxLimit} (the answer says which limit applied)` }),
-        offset: Type.Integer({ minimum: 0, default: 0 }),
+        limit: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, default: 100, description: `rows to return; more than ${maxLimit} is capped at ${maxLimit} (the answer says which limit applied)` }),
+        offset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 }),
       }),
       response: {
         200: Type.Object({
