@@ -1,8 +1,11 @@
-import type { FastifyServerOptions } from 'fastify'
+import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { LogLevel } from './config.ts'
-import type { Secrets } from './secrets.ts'
+import { redactUrl, type Secrets } from './secrets.ts'
 
-/** pino options: auth headers and secret-looking fields are censored by path, and every known secret value is scrubbed. */
+/**
+ * pino options: auth headers and secret-looking fields are censored by path, and every known secret value is scrubbed.
+ * The request serializer runs after the logMethod hook, so it scrubs the URL itself.
+ */
 export function loggerOptions (level: LogLevel, secrets: Secrets, stream?: { write (line: string): void }): NonNullable<FastifyServerOptions['logger']> {
   return {
     level,
@@ -20,6 +23,17 @@ export function loggerOptions (level: LogLevel, secrets: Secrets, stream?: { wri
         '*.token',
       ],
       censor: '[redacted]',
+    },
+    serializers: {
+      req (request: FastifyRequest) {
+        return {
+          method: request.method,
+          url: secrets.scrub(redactUrl(request.url)),
+          host: secrets.scrub(request.host),
+          remoteAddress: request.ip,
+          remotePort: request.socket?.remotePort,
+        }
+      },
     },
     hooks: {
       logMethod (args, method) {

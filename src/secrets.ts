@@ -47,15 +47,33 @@ export function createSecrets (initial: string[] = []): Secrets {
   return { add, scrub, scrubDeep }
 }
 
-/** Removes credentials that some upstreams take in the query string (OpenWeather's appid, for one). */
-export function redactUrl (url: string): string {
+/** Query parameters whose values are credentials, wherever they appear: ours, the upstreams', a caller's mistake. */
+const secretParam = /^(?:token|secret|key|code|password|passwd|appid|api_?key|access_token|refresh_token|client_secret|.*[_-](?:token|secret|key|password))$/i
+
+function paramName (raw: string): string {
   try {
-    const parsed = new URL(url)
-    for (const name of [...parsed.searchParams.keys()]) {
-      if (/^(appid|api_?key|key|token|access_token|client_secret)$/i.test(name)) parsed.searchParams.set(name, redacted)
-    }
-    return parsed.toString()
+    return decodeURIComponent(raw.replace(/\+/g, ' '))
   } catch {
-    return url
+    return raw
   }
+}
+
+/**
+ * Redacts the values of query parameters named like secrets (OpenWeather's `appid`, `token`, `client_secret`, `code`,
+ * …) in an absolute URL or a request path. Everything else is kept byte for byte.
+ */
+export function redactUrl (url: string): string {
+  const queryAt = url.indexOf('?')
+  if (queryAt === -1) return url
+  const hashAt = url.indexOf('#', queryAt)
+  const end = hashAt === -1 ? url.length : hashAt
+  let changed = false
+  const parts = url.slice(queryAt + 1, end).split('&').map((part) => {
+    const eq = part.indexOf('=')
+    const name = eq === -1 ? part : part.slice(0, eq)
+    if (!secretParam.test(paramName(name))) return part
+    changed = true
+    return `${name}=${encodeURIComponent(redacted)}`
+  })
+  return changed ? `${url.slice(0, queryAt + 1)}${parts.join('&')}${url.slice(end)}` : url
 }
