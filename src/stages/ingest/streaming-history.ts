@@ -29,6 +29,29 @@ export const audioFilePattern = /(^|\/)(Streaming_History_Audio_[^/]*|endsong_\d
 
 const maxEntryBytes = 512 * 1024 * 1024
 
+const isoTimestamp = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d{2}):?(\d{2}))?$/
+
+/**
+ * Epoch milliseconds of an ISO 8601 timestamp, or undefined unless every field is in range: `Date.parse` turns
+ * 2024-02-30 into 1 March. Without a zone designator the time is taken as UTC (the export's `ts` always is).
+ */
+export function parseTimestamp (text: string): number | undefined {
+  const m = isoTimestamp.exec(text)
+  if (!m) return undefined
+  const [year, month, day, hour, minute] = m.slice(1, 6).map(Number) as [number, number, number, number, number]
+  const second = Number(m[6] ?? 0)
+  const millis = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0
+  const [offsetHours, offsetMinutes] = [Number(m[10] ?? 0), Number(m[11] ?? 0)]
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+  if (daysInMonth === undefined || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return undefined
+  const date = new Date(0)
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0–99 as 1900–1999.
+  date.setUTCFullYear(year, month - 1, day)
+  date.setUTCHours(hour, minute, second, millis)
+  return date.getTime() - (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000
+}
+
 function invalid (file: string, message: string, field: string, problem: string): AppError {
   return new AppError('INVALID_EXPORT', `${file}: ${message}`, { details: [{ field, problem }] })
 }
@@ -56,8 +79,8 @@ export async function parseExportEntries (
       throw invalid(file, 'is not a Spotify extended streaming history file: its entries have no ts or ms_played', where, 'has no ts or ms_played')
     }
     if (typeof entry.ts !== 'string' || entry.ts === '') throw invalid(file, `entry ${index} has no ts`, `${where}.ts`, 'is required (a UTC timestamp)')
-    const endedAt = Date.parse(entry.ts)
-    if (Number.isNaN(endedAt) || !/^\d{4}-\d{2}-\d{2}T/.test(entry.ts)) {
+    const endedAt = parseTimestamp(entry.ts)
+    if (endedAt === undefined) {
       throw invalid(file, `entry ${index} has an unreadable ts ${JSON.stringify(entry.ts)}`, `${where}.ts`, 'must be an ISO 8601 timestamp such as 2023-02-25T11:20:37Z')
     }
     const msPlayed = entry.ms_played

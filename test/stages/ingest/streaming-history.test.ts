@@ -132,4 +132,24 @@ describe('POST /v1/ingest/streaming-history', () => {
     const res = await request(t.app.server).post('/v1/ingest/streaming-history').set('content-type', 'text/csv').send('a,b')
     expect(res.status).toBe(415)
   })
+
+  it('parses ts strictly: an impossible date is a 400, not the next month', async () => {
+    for (const ts of ['2024-02-30T10:00:00Z', '2023-02-29T10:00:00Z', '2024-04-31T10:00:00Z', '2024-13-01T10:00:00Z', '2024-01-01T24:00:00Z', '2024-01-01T10:60:00Z', '2024-01-01T10:00:61Z', '2024-01-01T10:00:00+25:00']) {
+      const res = await importJson([exportEntry({ ts: '2024-01-01T09:00:00Z' }), exportEntry({ ts })])
+      expect(res.status, ts).toBe(400)
+      expect(res.body.details, ts).toEqual([{ field: 'Streaming_History_Audio_2023.json[1].ts', problem: expect.stringContaining('ISO 8601') }])
+    }
+    expect(await plays()).toHaveLength(0)
+  })
+
+  it('writes every timestamp in one canonical form, whatever form ts takes', async () => {
+    const res = await importJson([
+      exportEntry({ ts: '2024-02-29T10:00:00Z', ms_played: 1000 }),
+      exportEntry({ ts: '2024-03-01T12:00:00+02:00', ms_played: 1000 }),
+      exportEntry({ ts: '2024-03-02T10:00:00.5Z', ms_played: 1000 }),
+    ])
+    expect(res.status).toBe(200)
+    const ended = (await plays()).map((r) => r.ended_at).sort()
+    expect(ended).toEqual(['2024-02-29T10:00:00.000Z', '2024-03-01T10:00:00.000Z', '2024-03-02T10:00:00.500Z'])
+  })
 })
