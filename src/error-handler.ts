@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
-import { AppError, type FieldProblem } from './errors.ts'
+import { AppError, truncate, type FieldProblem } from './errors.ts'
 
 interface AjvError {
   instancePath: string
@@ -31,8 +31,12 @@ function validationProblems (error: FastifyError): FieldProblem[] {
   })
 }
 
+/** Messages quote at most a short prefix of a bad value; this is the backstop for any that quotes more. */
+const maxMessageChars = 2000
+
 function send (reply: FastifyReply, status: number, code: string, message: string, details?: FieldProblem[]): FastifyReply {
-  return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message, ...(details ? { details } : {}) })
+  const shortDetails = details?.map(({ field, problem }) => ({ field: truncate(field, 500), problem: truncate(problem, 500) }))
+  return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message: truncate(message, maxMessageChars), ...(shortDetails ? { details: shortDetails } : {}) })
 }
 
 const contentParserErrors: Record<string, [number, string, string]> = {

@@ -55,3 +55,18 @@ export function notConfigured (stage: string, variables: string[]): AppError {
     details: variables.map((field) => ({ field, problem: 'is not set' })),
   })
 }
+
+/** `text` cut to `max` characters (never inside a surrogate pair), saying how much was left out. */
+export function truncate (text: string, max: number): string {
+  if (text.length <= max) return text
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1] ?? '') ? max - 1 : max
+  return `${text.slice(0, end)}… (${text.length - end} more characters)`
+}
+
+/** A bad value for a message: quoted, and only its first `max` characters (a request must not echo itself back). */
+export function quote (value: unknown, max = 40): string {
+  const text = typeof value === 'string' ? value : typeof value === 'object' && value !== null ? `[${Array.isArray(value) ? 'array' : 'object'}]` : String(value)
+  if (text.length <= max) return JSON.stringify(text)
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1] ?? '') ? max - 1 : max
+  return JSON.stringify(`${text.slice(0, end)}…`)
+}

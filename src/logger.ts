@@ -1,6 +1,11 @@
 import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { LogLevel } from './config.ts'
+import { truncate } from './errors.ts'
 import { redactUrl, type Secrets } from './secrets.ts'
+
+/** Per string in a log line: a message or field quoting a request's input must not turn into a 300 MB line. */
+const maxLogChars = 8 * 1024
+const maxUrlChars = 2 * 1024
 
 /**
  * pino options: auth headers and secret-looking fields are censored by path, and every known secret value is scrubbed.
@@ -28,7 +33,7 @@ export function loggerOptions (level: LogLevel, secrets: Secrets, stream?: { wri
       req (request: FastifyRequest) {
         return {
           method: request.method,
-          url: secrets.scrub(redactUrl(request.url)),
+          url: truncate(secrets.scrub(redactUrl(request.url)), maxUrlChars),
           host: secrets.scrub(request.host),
           remoteAddress: request.ip,
           remotePort: request.socket?.remotePort,
@@ -37,7 +42,7 @@ export function loggerOptions (level: LogLevel, secrets: Secrets, stream?: { wri
     },
     hooks: {
       logMethod (args, method) {
-        method.apply(this, secrets.scrubDeep(args) as typeof args)
+        method.apply(this, secrets.scrubDeep(args, { maxChars: maxLogChars }) as typeof args)
       },
     },
   }

@@ -71,4 +71,17 @@ describe('logs', () => {
     expect(urls[0]).toMatch(/^\/v1\/tables\?token=%5Bredacted%5D&.*&limit=5$/)
     expect(urls[1]).toBe('/v1/tables/[redacted]?note=[redacted]')
   })
+
+  it('cap the size of a line, whatever a message or a field holds', async () => {
+    const lines: string[] = []
+    t = await buildTestApp({ LOG_LEVEL: 'info' }, { logStream: { write: (line) => { lines.push(line) } } })
+    const err = new Error('e'.repeat(1_000_000))
+    t.app.log.info({ value: 'v'.repeat(1_000_000), nested: { list: ['w'.repeat(1_000_000)] }, err }, 'm'.repeat(1_000_000))
+    const line = lines.at(-1)!
+    expect(line.length).toBeLessThan(64 * 1024)
+    const entry = JSON.parse(line)
+    expect(entry.msg).toMatch(/^m+… \(\d+ more characters\)$/)
+    expect(entry.nested.list[0]).toMatch(/^w+…/)
+    expect(entry.err.message).toMatch(/^e+…/)
+  })
 })

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Secrets } from '../secrets.ts'
-import type { RunLog, RunStatus } from './run-log.ts'
+import { maxRunErrorChars, type RunLog, type RunStatus } from './run-log.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -49,7 +49,7 @@ export function installRunRecorder (app: FastifyInstance, runs: RunLog, secrets:
     const status: RunStatus = httpStatus >= 400 ? 'error' : payload?.status === 'rate_limited' ? 'rate_limited' : 'ok'
     const body = request.body as Record<string, unknown> | undefined
     const planId = typeof payload?.planId === 'string' ? payload.planId : typeof body?.planId === 'string' ? body.planId : null
-    const message = httpStatus >= 400 && typeof payload?.message === 'string' ? secrets.scrub(payload.message) : null
+    const message = httpStatus >= 400 && typeof payload?.message === 'string' ? secrets.scrubDeep(payload.message, { maxChars: maxRunErrorChars }) : null
     await runs.record({
       step,
       startedAt: new Date(Date.now() - reply.elapsedTime).toISOString(),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { quotedIdentifier as qi } from '@duckdb/node-api'
 import { Type } from 'typebox'
-import { AppError } from '../errors.ts'
+import { AppError, quote } from '../errors.ts'
 import { errorResponses } from '../schemas.ts'
 import type { Lake } from './lake.ts'
 import { findTable, tables } from './tables.ts'
@@ -51,7 +51,7 @@ export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake, beforeRead?: (t
   }, async (request) => {
     const table = findTable(request.params.name)
     if (!table) {
-      throw new AppError('TABLE_NOT_FOUND', `no table named ${JSON.stringify(request.params.name)}; tables: ${tables.map((t) => t.name).join(', ')}`)
+      throw new AppError('TABLE_NOT_FOUND', `no table named ${quote(request.params.name)}; tables: ${tables.map((t) => t.name).join(', ')}`)
     }
     await beforeRead?.(table.name)
     const limit = Math.min(request.query.limit, maxLimit)

@@ -3,8 +3,8 @@ import fs from 'node:fs/promises'
 import { once } from 'node:events'
 import path from 'node:path'
 import yauzl from 'yauzl'
-import { AppError } from '../../errors.ts'
-import { JsonArrayError, jsonArrayItems } from './json-array-stream.ts'
+import { AppError, quote, truncate } from '../../errors.ts'
+import { defaultMaxItemChars, JsonArrayError, jsonArrayItems } from './json-array-stream.ts'
 import { bool, emptyPlay, int, minPlayMs, playId, spotifyTrackId, str, type PlayRow } from './play-rows.ts'
 
 /**
@@ -52,6 +52,10 @@ export function parseTimestamp (text: string): number | undefined {
   return date.getTime() - (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000
 }
 
+/** Zip entry names can be 64 KB long: reports and messages keep their end, where the file name is. */
+const maxNameChars = 120
+export const displayName = (name: string): string => name.length > maxNameChars ? `…${name.slice(-(maxNameChars - 1))}` : name
+
 function invalid (file: string, message: string, field: string, problem: string): AppError {
   return new AppError('INVALID_EXPORT', `${file}: ${message}`, { details: [{ field, problem }] })
 }
@@ -81,7 +85,7 @@ export async function parseExportEntries (
     if (typeof entry.ts !== 'string' || entry.ts === '') throw invalid(file, `entry ${index} has no ts`, `${where}.ts`, 'is required (a UTC timestamp)')
     const endedAt = parseTimestamp(entry.ts)
     if (endedAt === undefined) {
-      throw invalid(file, `entry ${index} has an unreadable ts ${JSON.stringify(entry.ts)}`, `${where}.ts`, 'must be an ISO 8601 timestamp such as 2023-02-25T11:20:37Z')
+      throw invalid(file, `entry ${index} has an unreadable ts ${quote(entry.ts)}`, `${where}.ts`, 'must be an ISO 8601 timestamp such as 2023-02-25T11:20:37Z')
     }
     const msPlayed = entry.ms_played
     if (typeof msPlayed !== 'number' || !Number.isInteger(msPlayed) || msPlayed < 0) {
@@ -142,11 +146,14 @@ export async function * entriesOf (file: string, chunks: AsyncIterable<string>):
       try {
         yield JSON.parse(text)
       } catch (err) {
-        throw invalid(file, `entry ${index} is not valid JSON (${(err as Error).message})`, `${file}[${index}]`, 'must be valid JSON')
+        throw invalid(file, `entry ${index} is not valid JSON (${truncate((err as Error).message, 200)})`, `${file}[${index}]`, 'must be valid JSON')
       }
       index++
     }
   } catch (err) {
+    if (err instanceof JsonArrayError && err.index !== undefined) {
+      throw invalid(file, err.message, `${file}[${err.index}]`, `must be under ${defaultMaxItemChars / 1024 / 1024} MB`)
+    }
     if (err instanceof JsonArrayError) {
       throw invalid(file, `is not a Spotify extended streaming history file: ${err.message}`, file, 'must be a JSON array of entries')
     }
@@ -186,18 +193,18 @@ export async function saveUpload (stream: NodeJS.ReadableStream, target: string,
 function openZip (file: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
     yauzl.open(file, { lazyEntries: true, autoClose: true, strictFileNames: false, validateEntrySizes: true }, (err, zip) => {
-      if (err || !zip) reject(new AppError('INVALID_EXPORT', `the upload is not a readable zip archive (${err?.message ?? 'unknown error'})`, { details: [{ field: 'body', problem: 'must be a zip archive' }] }))
+      if (err || !zip) reject(new AppError('INVALID_EXPORT', `the upload is not a readable zip archive (${truncate(String(err?.message ?? 'unknown error'), 200)})`, { details: [{ field: 'body', problem: 'must be a zip archive' }] }))
       else resolve(zip)
     })
   })
 }
 
-function entryText (zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<AsyncIterable<string>> {
-  if (entry.uncompressedSize > maxEntryBytes) throw invalid(entry.fileName, 'is too large for an export file', entry.fileName, `must be under ${maxEntryBytes / 1024 / 1024} MB`)
+function entryText (zip: yauzl.ZipFile, entry: yauzl.Entry, name: string): Promise<AsyncIterable<string>> {
+  if (entry.uncompressedSize > maxEntryBytes) throw invalid(name, 'is too large for an export file', name, `must be under ${maxEntryBytes / 1024 / 1024} MB`)
   return new Promise((resolve, reject) => {
     zip.openReadStream(entry, (err, stream) => {
       if (err || !stream) {
-        reject(invalid(entry.fileName, `cannot be read from the zip (${err?.message})`, entry.fileName, 'must be readable'))
+        reject(invalid(name, `cannot be read from the zip (${truncate(String(err?.message), 200)})`, name, 'must be readable'))
         return
       }
       stream.setEncoding('utf8')
@@ -205,7 +212,7 @@ function entryText (zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<AsyncIterab
         try {
           for await (const chunk of stream as AsyncIterable<string>) yield chunk
         } catch (streamError) {
-          throw invalid(entry.fileName, `is damaged in the zip (${(streamError as Error).message})`, entry.fileName, 'must be readable')
+          throw invalid(name, `is damaged in the zip (${truncate(String((streamError as Error).message), 200)})`, name, 'must be readable')
         } finally {
           // Stopping early (a bad entry) tears the inflate pipeline down; its late errors must not go unheard.
           stream.on('error', () => {})
@@ -226,16 +233,16 @@ export async function readExportZip (file: string, onFile: (name: string, chunks
   const ignored: string[] = []
   try {
     await new Promise<void>((resolve, reject) => {
-      zip.on('error', (err: Error) => reject(err instanceof AppError ? err : new AppError('INVALID_EXPORT', `the zip archive is damaged (${err.message})`, { details: [{ field: 'body', problem: 'must be an intact zip archive' }] })))
+      zip.on('error', (err: Error) => reject(err instanceof AppError ? err : new AppError('INVALID_EXPORT', `the zip archive is damaged (${truncate(String(err.message), 200)})`, { details: [{ field: 'body', problem: 'must be an intact zip archive' }] })))
       zip.on('end', () => resolve())
       zip.on('entry', (entry: yauzl.Entry) => {
-        const name = entry.fileName
-        if (name.endsWith('/') || !audioFilePattern.test(name)) {
-          if (!name.endsWith('/')) ignored.push(name)
+        const name = displayName(entry.fileName)
+        if (entry.fileName.endsWith('/') || !audioFilePattern.test(entry.fileName)) {
+          if (!entry.fileName.endsWith('/')) ignored.push(name)
           zip.readEntry()
           return
         }
-        entryText(zip, entry).then((chunks) => onFile(name, chunks)).then(() => {
+        entryText(zip, entry, name).then((chunks) => onFile(name, chunks)).then(() => {
           files.push(name)
           zip.readEntry()
         }).catch(reject)

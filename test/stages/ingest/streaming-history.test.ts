@@ -152,4 +152,30 @@ describe('POST /v1/ingest/streaming-history', () => {
     const ended = (await plays()).map((r) => r.ended_at).sort()
     expect(ended).toEqual(['2024-02-29T10:00:00.000Z', '2024-03-01T10:00:00.000Z', '2024-03-02T10:00:00.500Z'])
   })
+
+  it('quotes at most a short prefix of a bad value, in the answer and the run record', async () => {
+    const long = 'a'.repeat(100_000)
+    const res = await importJson([exportEntry({ ts: long })])
+    expect(res.status).toBe(400)
+    expect(res.body.message).toContain(`"${'a'.repeat(40)}…"`)
+    expect(res.text.length).toBeLessThan(1000)
+    const runs = await request(t.app.server).get('/v1/runs?limit=1')
+    expect(runs.body.runs[0]).toMatchObject({ step: 'ingest.streaming-history', httpStatus: 400 })
+    expect(runs.text.length).toBeLessThan(1000)
+
+    const name = `${folder}/Streaming_History_Audio_${'x'.repeat(5000)}.json`
+    const longName = await importZip(await exportZip({ [name]: [{ ts: 'yesterday', ms_played: 1 }], [`${'y'.repeat(5000)}.pdf`]: 'x' }))
+    expect(longName.status).toBe(400)
+    expect(longName.text.length).toBeLessThan(1000)
+  })
+
+  it('refuses an entry larger than 1 MB with a 400 naming the file and entry, without holding it', async () => {
+    const file = `${folder}/Streaming_History_Audio_2024.json`
+    const zip = await exportZip({ [file]: `[{"ts": "2024-01-01T10:00:00Z", "ms_played": 1000}, {"ts":"${'a'.repeat(3 * 1024 * 1024)}"}]` })
+    const res = await importZip(zip)
+    expect(res.status).toBe(400)
+    expect(res.body.code).toBe('INVALID_EXPORT')
+    expect(res.body.details).toEqual([{ field: `${file}[1]`, problem: expect.stringContaining('1 MB') }])
+    expect(res.text.length).toBeLessThan(1000)
+  })
 })
