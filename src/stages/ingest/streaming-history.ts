@@ -27,8 +27,6 @@ export interface SkipCounts {
 
 export const audioFilePattern = /(^|\/)(Streaming_History_Audio_[^/]*|endsong_\d+)\.json$/i
 
-const maxEntryBytes = 512 * 1024 * 1024
-
 const isoTimestamp = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d{2}):?(\d{2}))?$/
 
 /**
@@ -146,7 +144,7 @@ export async function * entriesOf (file: string, chunks: AsyncIterable<string>):
       try {
         yield JSON.parse(text)
       } catch (err) {
-        throw invalid(file, `entry ${index} is not valid JSON (${truncate((err as Error).message, 200)})`, `${file}[${index}]`, 'must be valid JSON')
+        throw invalid(file, `entry ${index} is not valid JSON (${reason(err)})`, `${file}[${index}]`, 'must be valid JSON')
       }
       index++
     }
@@ -190,64 +188,115 @@ export async function saveUpload (stream: NodeJS.ReadableStream, target: string,
   }
 }
 
+/** What an export zip may hold; past these it answers 413 before inflating anything. */
+export interface ZipLimits {
+  /** inflated bytes of one audio file (a real one is about 12 MB) */
+  entryBytes: number
+  /** inflated bytes of all audio files together (ten years are about 150 MB) */
+  totalBytes: number
+  /** inflated over compressed size of an audio file over 1 MB (real files: about 15; one song on repeat: about 130) */
+  ratio: number
+  /** entries in the zip (an export holds a few dozen) */
+  entries: number
+}
+
+export const defaultZipLimits: ZipLimits = { entryBytes: 512 * 1024 * 1024, totalBytes: 2 * 1024 * 1024 * 1024, ratio: 500, entries: 10_000 }
+const ratioCheckedFrom = 1024 * 1024
+
+const mb = (bytes: number): string => `${Math.ceil(bytes / 1024 / 1024)} MB`
+const reason = (err: unknown): string => truncate(String((err as Error | undefined)?.message ?? err), 200)
+const tooLarge = (name: string, message: string, problem: string): AppError =>
+  new AppError('PAYLOAD_TOO_LARGE', `${name}: ${message}`, { details: [{ field: name, problem }] })
+
 function openZip (file: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
     yauzl.open(file, { lazyEntries: true, autoClose: true, strictFileNames: false, validateEntrySizes: true }, (err, zip) => {
-      if (err || !zip) reject(new AppError('INVALID_EXPORT', `the upload is not a readable zip archive (${truncate(String(err?.message ?? 'unknown error'), 200)})`, { details: [{ field: 'body', problem: 'must be a zip archive' }] }))
+      if (err || !zip) reject(new AppError('INVALID_EXPORT', `the upload is not a readable zip archive (${reason(err)})`, { details: [{ field: 'body', problem: 'must be a zip archive' }] }))
       else resolve(zip)
     })
   })
 }
 
-function entryText (zip: yauzl.ZipFile, entry: yauzl.Entry, name: string): Promise<AsyncIterable<string>> {
-  if (entry.uncompressedSize > maxEntryBytes) throw invalid(name, 'is too large for an export file', name, `must be under ${maxEntryBytes / 1024 / 1024} MB`)
+function openEntry (zip: yauzl.ZipFile, entry: yauzl.Entry, name: string): Promise<NodeJS.ReadableStream & { destroy (): void }> {
   return new Promise((resolve, reject) => {
     zip.openReadStream(entry, (err, stream) => {
-      if (err || !stream) {
-        reject(invalid(name, `cannot be read from the zip (${truncate(String(err?.message), 200)})`, name, 'must be readable'))
-        return
-      }
-      stream.setEncoding('utf8')
-      resolve((async function * () {
-        try {
-          for await (const chunk of stream as AsyncIterable<string>) yield chunk
-        } catch (streamError) {
-          throw invalid(name, `is damaged in the zip (${truncate(String((streamError as Error).message), 200)})`, name, 'must be readable')
-        } finally {
-          // Stopping early (a bad entry) tears the inflate pipeline down; its late errors must not go unheard.
-          stream.on('error', () => {})
-          stream.destroy()
-        }
-      })())
+      if (err || !stream) reject(invalid(name, `cannot be read from the zip (${reason(err)})`, name, 'must be readable'))
+      else resolve(stream)
     })
   })
 }
 
+async function * textOf (stream: NodeJS.ReadableStream, name: string): AsyncGenerator<string> {
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) yield chunk
+  } catch (err) {
+    throw invalid(name, `is damaged in the zip (${reason(err)})`, name, 'must be readable')
+  }
+}
+
 /**
  * Reads the audio history files of an export zip one at a time (a 10-year export is many 12 MB files), handing each
- * parsed file to `onFile`. Video history, the PDF and any other file are listed as ignored.
+ * file's text to `onFile`. Video history, the PDF and any other file are listed as ignored. Every failure of the zip
+ * or of `onFile` rejects (400 damaged, 413 past `limits`); none may escape as an uncaught exception, which would
+ * stop the process.
  */
-export async function readExportZip (file: string, onFile: (name: string, chunks: AsyncIterable<string>) => Promise<void>): Promise<{ files: string[], ignored: string[] }> {
+export async function readExportZip (
+  file: string,
+  onFile: (name: string, chunks: AsyncIterable<string>) => Promise<void>,
+  limits: ZipLimits = defaultZipLimits
+): Promise<{ files: string[], ignored: string[] }> {
   const zip = await openZip(file)
   const files: string[] = []
   const ignored: string[] = []
+  let inflated = 0
+
+  async function readAudio (entry: yauzl.Entry, name: string): Promise<void> {
+    const size = entry.uncompressedSize
+    if (size > limits.entryBytes) throw tooLarge(name, `says it inflates to ${mb(size)}; an export file is at most ${mb(limits.entryBytes)}`, `must inflate to at most ${mb(limits.entryBytes)}`)
+    if (size > ratioCheckedFrom && size > entry.compressedSize * limits.ratio) {
+      throw tooLarge(name, `is compressed ${Math.round(size / Math.max(entry.compressedSize, 1))} to 1 (${mb(size)}), far more than JSON compresses; refused as a zip bomb`, `must compress at most ${limits.ratio} to 1`)
+    }
+    inflated += size
+    if (inflated > limits.totalBytes) throw tooLarge(name, `the audio files inflate to more than ${mb(limits.totalBytes)} together`, `all audio files must inflate to at most ${mb(limits.totalBytes)} together`)
+    const stream = await openEntry(zip, entry, name)
+    // Errors reach the reader through the iterator; this one hears those of a stream it stopped reading early.
+    stream.on('error', () => {})
+    stream.setEncoding('utf8')
+    try {
+      await onFile(name, textOf(stream, name))
+    } finally {
+      stream.destroy()
+    }
+  }
+
   try {
+    if (zip.entryCount > limits.entries) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `the zip holds ${zip.entryCount} entries; an export holds a few dozen (at most ${limits.entries} are read)`, {
+        details: [{ field: 'body', problem: `must hold at most ${limits.entries} entries` }],
+      })
+    }
     await new Promise<void>((resolve, reject) => {
-      zip.on('error', (err: Error) => reject(err instanceof AppError ? err : new AppError('INVALID_EXPORT', `the zip archive is damaged (${truncate(String(err.message), 200)})`, { details: [{ field: 'body', problem: 'must be an intact zip archive' }] })))
-      zip.on('end', () => resolve())
+      let settled = false
+      const fail = (err: unknown): void => {
+        settled = true
+        reject(err instanceof AppError ? err : new AppError('INVALID_EXPORT', `the zip archive is damaged (${reason(err)})`, { details: [{ field: 'body', problem: 'must be an intact zip archive' }] }))
+      }
+      const next = (): void => { if (!settled) zip.readEntry() }
+      zip.on('error', fail)
+      zip.on('end', () => { settled = true; resolve() })
       zip.on('entry', (entry: yauzl.Entry) => {
         const name = displayName(entry.fileName)
         if (entry.fileName.endsWith('/') || !audioFilePattern.test(entry.fileName)) {
           if (!entry.fileName.endsWith('/')) ignored.push(name)
-          zip.readEntry()
+          next()
           return
         }
-        entryText(zip, entry, name).then((chunks) => onFile(name, chunks)).then(() => {
+        readAudio(entry, name).then(() => {
           files.push(name)
-          zip.readEntry()
-        }).catch(reject)
+          next()
+        }, fail)
       })
-      zip.readEntry()
+      next()
     })
   } finally {
     zip.close()

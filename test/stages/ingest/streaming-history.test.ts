@@ -1,10 +1,28 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { spotifyFixtures } from '../../fakes/fake-spotify.ts'
-import { buildTestApp, type TestApp } from '../../helpers/build-app.ts'
+import { defaultZipLimits, readExportZip, type ZipLimits } from '../../../src/stages/ingest/streaming-history.ts'
+import { buildTestApp, makeTempDir, type TestApp } from '../../helpers/build-app.ts'
 import { exportEntry, exportZip, podcastEntry } from '../../helpers/export.ts'
 
 const folder = 'Spotify Extended Streaming History'
+
+/** The offset of the first central directory record of a zip. */
+const centralRecord = (zip: Buffer): number => zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]))
+/** A copy of `zip` with a 32-bit field of its central directory record (offset 20: compressed size, 24: uncompressed) set. */
+function patchCentral (zip: Buffer, field: number, value: number): Buffer {
+  const copy = Buffer.from(zip)
+  copy.writeUInt32LE(value, centralRecord(copy) + field)
+  return copy
+}
+/** A copy of `zip` with every occurrence of an entry name replaced by another of the same length. */
+function renameEntry (zip: Buffer, from: string, to: string): Buffer {
+  expect(to.length).toBe(from.length)
+  return Buffer.from(zip.toString('latin1').split(from).join(to), 'latin1')
+}
 
 describe('POST /v1/ingest/streaming-history', () => {
   let t: TestApp
@@ -171,11 +189,84 @@ describe('POST /v1/ingest/streaming-history', () => {
 
   it('refuses an entry larger than 1 MB with a 400 naming the file and entry, without holding it', async () => {
     const file = `${folder}/Streaming_History_Audio_2024.json`
-    const zip = await exportZip({ [file]: `[{"ts": "2024-01-01T10:00:00Z", "ms_played": 1000}, {"ts":"${'a'.repeat(3 * 1024 * 1024)}"}]` })
+    const zip = await exportZip({ [file]: `[{"ts": "2024-01-01T10:00:00Z", "ms_played": 1000}, {"ts":"${randomBytes(3 * 1024 * 1024).toString('base64')}"}]` })
     const res = await importZip(zip)
     expect(res.status).toBe(400)
     expect(res.body.code).toBe('INVALID_EXPORT')
     expect(res.body.details).toEqual([{ field: `${file}[1]`, problem: expect.stringContaining('1 MB') }])
     expect(res.text.length).toBeLessThan(1000)
+  })
+
+  it('answers a zip whose entry claims a huge size with 413, and keeps serving (it used to stop the process)', async () => {
+    const zip = patchCentral(await exportZip({ 'Streaming_History_Audio_2024.json': '[]' }), 24, 1 << 30)
+    expect(zip.length).toBeLessThan(200)
+    const res = await importZip(zip).timeout(10_000)
+    expect(res.status).toBe(413)
+    expect(res.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', details: [{ field: 'Streaming_History_Audio_2024.json' }] })
+    expect((await importJson([exportEntry({ ts: '2024-01-01T10:00:00Z' })])).status).toBe(200)
+  })
+
+  it('answers a zip bomb with 413 before inflating it', async () => {
+    const bomb = await exportZip({ 'Streaming_History_Audio_2024.json': `[${' '.repeat(20 * 1024 * 1024)}]` })
+    const res = await importZip(bomb).timeout(10_000)
+    expect(res.status).toBe(413)
+    expect(res.body.message).toMatch(/compress/)
+  })
+
+  it('answers every kind of damaged zip with 400', async () => {
+    const good = await exportZip({ 'Streaming_History_Audio_2024.json': [exportEntry({ ts: '2024-01-01T10:00:00Z' })] })
+    const damaged = [
+      patchCentral(good, 24, 10), // claims less than it inflates to
+      patchCentral(good, 20, 3), // compressed size cut short
+      good.subarray(0, Math.floor(good.length / 2)), // truncated
+      good.subarray(0, good.length - 10), // end record cut
+      (() => { const z = Buffer.from(good); z.writeUInt16LE(99, centralRecord(z) + 10); return z })(), // unknown compression method
+      (() => { const z = Buffer.from(good); z.writeUInt16LE(1, centralRecord(z) + 8); return z })(), // encrypted
+      Buffer.concat([Buffer.from([0x50, 0x4b, 0x05, 0x06]), Buffer.alloc(18, 0xff)]),
+    ]
+    for (const [i, zip] of damaged.entries()) {
+      const res = await importZip(zip).timeout(10_000)
+      expect(res.status, `zip ${i}`).toBe(400)
+      expect(res.body.code, `zip ${i}`).toBe('INVALID_EXPORT')
+    }
+    expect(await plays()).toHaveLength(0)
+  })
+
+  it('treats entries named ../ or /… as harmless: a 400, and nothing written outside', async () => {
+    const entries = [exportEntry({ ts: '2024-01-01T10:00:00Z' })]
+    for (const [from, to] of [['aa/aa/Streaming_History_Audio_2024.json', '../../Streaming_History_Audio_2024.json'], ['aStreaming_History_Audio_2024.json', '/Streaming_History_Audio_2024.json']] as const) {
+      const zip = renameEntry(await exportZip({ [from]: entries }), from, to)
+      const res = await importZip(zip).timeout(10_000)
+      expect(res.status, to).toBe(400)
+    }
+    const outside = [...await fs.readdir(path.dirname(t.dataDir)), ...await fs.readdir(t.dataDir)]
+    expect(outside).not.toContain('Streaming_History_Audio_2024.json')
+    expect(await plays()).toHaveLength(0)
+  })
+})
+
+describe('readExportZip', () => {
+  let dir: string
+  beforeEach(async () => { dir = await makeTempDir() })
+  afterEach(async () => { await fs.rm(dir, { recursive: true, force: true }) })
+
+  const read = async (files: Record<string, unknown>, limits: Partial<ZipLimits>) => {
+    const file = path.join(dir, 'upload.zip')
+    await fs.writeFile(file, await exportZip(files))
+    return readExportZip(file, async (_name, chunks) => { for await (const chunk of chunks) expect(chunk).toBeTypeOf('string') }, { ...defaultZipLimits, ...limits })
+  }
+  const year = (y: number) => [exportEntry({ ts: `${y}-01-01T10:00:00Z` })]
+
+  it('holds every audio file to the entry size, and all of them to the total', async () => {
+    const files = { 'Streaming_History_Audio_2023.json': year(2023), 'Streaming_History_Audio_2024.json': year(2024) }
+    const size = JSON.stringify(year(2023)).length
+    await expect(read(files, { entryBytes: size - 1 })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('Streaming_History_Audio_2023.json') })
+    await expect(read(files, { totalBytes: size * 2 - 1 })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('together') })
+    await expect(read(files, { totalBytes: size * 2 })).resolves.toMatchObject({ files: Object.keys(files) })
+  })
+
+  it('refuses a zip of more entries than an export holds', async () => {
+    const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`file-${i}.txt`, 'x']))
+    await expect(read({ ...files, 'Streaming_History_Audio_2024.json': year(2024) }, { entries: 5 })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' })
   })
 })
