@@ -49,6 +49,8 @@ const contentParserErrors: Record<string, [number, string, string]> = {
 
 /** The one error handler: 4xx bodies name the field and the problem, 5xx bodies never carry internals. */
 export function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // Answered before the body was read to its end (a bad entry, too large, stalled): the rest is not worth waiting for.
+  if (!request.raw.complete) reply.header('connection', 'close')
   if (error.validation) {
     const details = validationProblems(error)
     const message = details.map((d) => `${d.field} ${d.problem}`).join('; ')

@@ -14,7 +14,7 @@ import { trackRecord, type TrackRecord } from '../spotify/mappers.ts'
 import { listensPerPage, type ListenBrainzClient, type ListensPage } from './listenbrainz-client.ts'
 import { emptyPlay, int, playId, spotifyTrackId, str, type PlayRow } from './play-rows.ts'
 import { newestPlay, writePlays } from './plays-store.ts'
-import { entriesOf, entriesOfParsed, parseExportEntries, readExportZip, saveUpload, type ExportFileReport, type SkipCounts } from './streaming-history.ts'
+import { entriesOf, maxJsonUploadBytes, parseExportEntries, readExportZip, saveUpload, uploadText, type ExportFileReport, type SkipCounts } from './streaming-history.ts'
 
 /** How far `next` links are followed in one poll: Spotify keeps only the last 50 plays, so one page is the norm. */
 const maxRecentPages = 20
@@ -61,7 +61,7 @@ export interface ImportResult {
   fileReports: ExportFileReport[]
 }
 
-export type ExportUpload = { kind: 'json', name: string, data: unknown } | { kind: 'zip', stream: NodeJS.ReadableStream }
+export type ExportUpload = { kind: 'json' | 'zip', name: string, stream: NodeJS.ReadableStream }
 
 export interface IngestService {
   recentlyPlayed (): Promise<PollResult>
@@ -187,7 +187,8 @@ export function createIngestService (deps: {
       }
       let ignored: string[] = []
       if (upload.kind === 'json') {
-        await onFile(upload.name, entriesOfParsed(upload.name, upload.data))
+        // Parsed as it arrives, entry by entry, like a file of the zip: a 200 MB body is never held whole.
+        await onFile(upload.name, entriesOf(upload.name, uploadText(upload.stream, maxJsonUploadBytes)))
       } else {
         const zipFile = path.join(work, 'upload.zip')
         await saveUpload(upload.stream, zipFile, maxUploadBytes)

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import { once } from 'node:events'
 import path from 'node:path'
+import { StringDecoder } from 'node:string_decoder'
 import yauzl from 'yauzl'
 import { AppError, quote, truncate } from '../../errors.ts'
 import { defaultMaxItemChars, JsonArrayError, jsonArrayItems } from './json-array-stream.ts'
@@ -24,6 +25,10 @@ export interface SkipCounts {
   audiobooks: number
   noTrack: number
 }
+
+const mb = (bytes: number): string => `${Math.ceil(bytes / 1024 / 1024)} MB`
+/** An underlying error's message, short: yauzl's quote entry names, which can be 64 KB long. */
+const reason = (err: unknown): string => truncate(String((err as Error | undefined)?.message ?? err), 200)
 
 export const audioFilePattern = /(^|\/)(Streaming_History_Audio_[^/]*|endsong_\d+)\.json$/i
 
@@ -159,12 +164,28 @@ export async function * entriesOf (file: string, chunks: AsyncIterable<string>):
   }
 }
 
-/** For a body already parsed by the JSON content parser. */
-export function entriesOfParsed (file: string, data: unknown): unknown[] {
-  if (!Array.isArray(data)) {
-    throw invalid(file, 'is not a Spotify extended streaming history file: expected a JSON array of entries', file, 'must be a JSON array')
+/** A single Streaming_History_Audio_*.json is about 12 MB; leave room for unusually large ones. */
+export const maxJsonUploadBytes = 200 * 1024 * 1024
+
+/** The chunks of an upload as they arrive; a 413 once they pass `limit` bytes. */
+async function * limited (stream: NodeJS.ReadableStream, limit: number): AsyncGenerator<Buffer> {
+  let bytes = 0
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    bytes += chunk.length
+    if (bytes > limit) throw new AppError('PAYLOAD_TOO_LARGE', `the upload is larger than ${mb(limit)}`, { details: [{ field: 'body', problem: `must be at most ${mb(limit)}` }] })
+    yield chunk
   }
-  return data
+}
+
+/** A JSON upload as UTF-8 text, chunk by chunk as it arrives (never held whole); a 413 once it passes `limit` bytes. */
+export async function * uploadText (stream: NodeJS.ReadableStream, limit: number): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8')
+  for await (const chunk of limited(stream, limit)) {
+    const text = decoder.write(chunk)
+    if (text) yield text
+  }
+  const rest = decoder.end()
+  if (rest) yield rest
 }
 
 /** Copies an upload to disk without holding it in memory; a 413 once it passes `limit` bytes. */
@@ -173,9 +194,8 @@ export async function saveUpload (stream: NodeJS.ReadableStream, target: string,
   const out = createWriteStream(target)
   let bytes = 0
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of limited(stream, limit)) {
       bytes += chunk.length
-      if (bytes > limit) throw new AppError('PAYLOAD_TOO_LARGE', `the upload is larger than ${Math.round(limit / 1024 / 1024)} MB`)
       if (!out.write(chunk)) await once(out, 'drain')
     }
     out.end()
@@ -203,8 +223,6 @@ export interface ZipLimits {
 export const defaultZipLimits: ZipLimits = { entryBytes: 512 * 1024 * 1024, totalBytes: 2 * 1024 * 1024 * 1024, ratio: 500, entries: 10_000 }
 const ratioCheckedFrom = 1024 * 1024
 
-const mb = (bytes: number): string => `${Math.ceil(bytes / 1024 / 1024)} MB`
-const reason = (err: unknown): string => truncate(String((err as Error | undefined)?.message ?? err), 200)
 const tooLarge = (name: string, message: string, problem: string): AppError =>
   new AppError('PAYLOAD_TOO_LARGE', `${name}: ${message}`, { details: [{ field: name, problem }] })
 

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { spotifyFixtures } from '../../fakes/fake-spotify.ts'
 import { defaultZipLimits, readExportZip, type ZipLimits } from '../../../src/stages/ingest/streaming-history.ts'
 import { buildTestApp, makeTempDir, type TestApp } from '../../helpers/build-app.ts'
+import { listenLocal, rawSocket, readAnswer } from '../../helpers/raw-http.ts'
 import { exportEntry, exportZip, podcastEntry } from '../../helpers/export.ts'
 
 const folder = 'Spotify Extended Streaming History'
@@ -196,6 +197,42 @@ describe('POST /v1/ingest/streaming-history', () => {
     expect(res.body.details).toEqual([{ field: `${file}[1]`, problem: expect.stringContaining('1 MB') }])
     expect(res.text.length).toBeLessThan(1000)
   })
+
+  it('reads a JSON body as it arrives: a bad first entry is answered while the rest is still to come', async () => {
+    const socket = await rawSocket(await listenLocal(t.app))
+    try {
+      socket.write(`POST /v1/ingest/streaming-history?file=big.json HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${100 * 1024 * 1024}\r\n\r\n`)
+      socket.write(`[{"ts": "yesterday", "ms_played": 1}, ${JSON.stringify(exportEntry({ ts: '2024-01-01T10:00:00Z' }))},`)
+      const answer = await readAnswer(socket)
+      expect(answer.status).toBe(400)
+      expect(JSON.parse(answer.body).details).toEqual([{ field: 'big.json[0].ts', problem: expect.any(String) }])
+      expect(answer.closed).toBe(true)
+    } finally {
+      socket.destroy()
+    }
+    expect(await plays()).toHaveLength(0)
+  }, 15_000)
+
+  it('answers a JSON body past 200 MB with 413, from its Content-Length or as it arrives', async () => {
+    const declared = await rawSocket(await listenLocal(t.app))
+    declared.write(`POST /v1/ingest/streaming-history HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${201 * 1024 * 1024}\r\n\r\n[`)
+    expect((await readAnswer(declared)).status).toBe(413)
+    declared.destroy()
+    const chunked = await rawSocket(await listenLocal(t.app))
+    chunked.write('POST /v1/ingest/streaming-history HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n')
+    const answer = readAnswer(chunked)
+    // Whitespace between entries: cheap to read, so the test pays for the bytes and not for parsing them.
+    const block = ' '.repeat(1024 * 1024)
+    const frame = `${block.length.toString(16)}\r\n${block}\r\n`
+    let sent = 0
+    chunked.write('1\r\n[\r\n')
+    while (sent <= 201 * 1024 * 1024 && !chunked.destroyed && chunked.writable) {
+      if (!chunked.write(frame)) await new Promise((resolve) => { chunked.once('drain', resolve); chunked.once('close', resolve) })
+      sent += block.length
+    }
+    expect((await answer).status).toBe(413)
+    chunked.destroy()
+  }, 60_000)
 
   it('answers a zip whose entry claims a huge size with 413, and keeps serving (it used to stop the process)', async () => {
     const zip = patchCentral(await exportZip({ 'Streaming_History_Audio_2024.json': '[]' }), 24, 1 << 30)
