@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { installBearerAuth } from './auth.ts'
+import { installBodyTimeout } from './body-timeout.ts'
 import { createPlanStore } from './batch/plan-store.ts'
 import { batchRoutes } from './batch/routes.ts'
 import { createRunLog } from './batch/run-log.ts'
@@ -48,6 +49,8 @@ export interface AppDeps {
   listenBrainzPagesPerCall?: number
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: { write (line: string): void }
+  /** How long a request body may send nothing (default: TRACKLAKE_BODY_TIMEOUT_SECONDS; tests shorten it). */
+  bodyTimeoutMs?: number
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -84,6 +87,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     throw new AppError('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; the API is described at /docs`)
   })
   installBearerAuth(app, config.apiToken)
+  installBodyTimeout(app, deps.bodyTimeoutMs ?? config.bodyTimeoutSeconds * 1000)
   installRunRecorder(app, runs, secrets)
   await registerOpenApi(app, version)
 
