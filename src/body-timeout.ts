@@ -9,7 +9,7 @@ import { AppError } from './errors.ts'
  * applying backpressure) does not count. Fastify's own timeouts cover neither: it has none on bodies.
  */
 export function installBodyTimeout (app: FastifyInstance, idleMs: number): void {
-  app.addHook('preParsing', async (request, _reply, payload) => {
+  app.addHook('preParsing', async (request, reply, payload) => {
     const raw = request.raw
     const hasBody = raw.headers['transfer-encoding'] !== undefined || Number(raw.headers['content-length'] ?? 0) > 0
     if (!hasBody || raw.complete) return payload
@@ -34,6 +34,11 @@ export function installBodyTimeout (app: FastifyInstance, idleMs: number): void 
     }
     const aborted = (): void => stop(new AppError('REQUEST_ABORTED', 'the client closed the connection before the body was complete'))
 
+    // Readers hear errors through their own listeners; this one keeps an error on a body nobody reads (refused
+    // before reading it) from becoming an uncaught exception.
+    body.on('error', () => {})
+    // Answered: nothing waits for the rest of the body any more. Closed unanswered: the client went away.
+    reply.raw.once('close', () => { if (reply.raw.writableFinished) stop(); else aborted() })
     payload.pipe(body)
     // After pipe's own listener: a chunk the reader cannot take yet pauses the clock until it drains.
     payload.on('data', () => { if (body.writableNeedDrain) clearTimeout(timer); else arm() })

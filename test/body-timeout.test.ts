@@ -54,4 +54,21 @@ describe('request bodies that stall', () => {
     expect(entries.filter((e) => e.code === 'REQUEST_ABORTED').map((e) => e.level)).toEqual([30, 30])
     expect(entries.filter((e) => e.level >= 50)).toEqual([])
   }, 10_000)
+
+  it('leave no timer or error behind for a body nobody reads (refused before it was read)', async () => {
+    const port = await start(50)
+    for (const [path, type, length] of [['/v1/ingest/streaming-history', 'text/csv', 10_000], ['/v1/ingest/streaming-history', 'application/json', 300 * 1024 * 1024]] as const) {
+      const socket = await rawSocket(port)
+      socket.write(head(path, type, length) + '[')
+      const answer = await readAnswer(socket)
+      expect(answer.status, `${path} ${type}`).toBeGreaterThanOrEqual(400)
+      expect(answer.status, `${path} ${type}`).not.toBe(408)
+      // The connection stays open a while after the answer, with the body still owed: longer than the 50 ms clock.
+      await new Promise((resolve) => { socket.once('close', resolve) })
+    }
+    const health = await rawSocket(port)
+    health.write('GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n')
+    expect((await readAnswer(health)).status).toBe(200)
+    health.destroy()
+  }, 10_000)
 })
