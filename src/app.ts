@@ -8,7 +8,7 @@ import { batchRoutes } from './batch/routes.ts'
 import { createRunLog } from './batch/run-log.ts'
 import { installRunRecorder } from './batch/run-recorder.ts'
 import { configSecrets, type Config } from './config.ts'
-import { AppError } from './errors.ts'
+import { AppError, truncate } from './errors.ts'
 import { handleError } from './error-handler.ts'
 import { healthRoutes } from './health.ts'
 import { createLimiters, stopLimiters } from './http/limiters.ts'
@@ -84,7 +84,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
 
   app.setErrorHandler(handleError)
   app.setNotFoundHandler((request) => {
-    throw new AppError('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; the API is described at /docs`)
+    throw new AppError('ROUTE_NOT_FOUND', `no route ${request.method} ${truncate(request.url.split('?')[0]!, 200)}; the API is described at /docs`)
   })
   installBearerAuth(app, config.apiToken)
   installBodyTimeout(app, deps.bodyTimeoutMs ?? config.bodyTimeoutSeconds * 1000)

@@ -13,6 +13,9 @@ describe('app', () => {
     expect(res.status).toBe(404)
     expect(res.body).toMatchObject({ statusCode: 404, code: 'ROUTE_NOT_FOUND' })
     expect(res.body.message).toContain('/v1/nothing-here')
+    const long = await request(t.app.server).get(`/v1/${'x'.repeat(10_000)}`)
+    expect(long.status).toBe(404)
+    expect(long.body.message.length).toBeLessThan(400)
   })
 
   it('answers a bad body with 400 naming the field', async () => {
