@@ -27,7 +27,7 @@ export interface SkipCounts {
 }
 
 const mb = (bytes: number): string => `${Math.ceil(bytes / 1024 / 1024)} MB`
-/** An underlying error's message, short: yauzl's quote entry names, which can be 64 KB long. */
+/** An underlying error's message, short: yauzl's messages quote entry names, which can be 64 KB long. */
 const reason = (err: unknown): string => truncate(String((err as Error | undefined)?.message ?? err), 200)
 
 export const audioFilePattern = /(^|\/)(Streaming_History_Audio_[^/]*|endsong_\d+)\.json$/i
@@ -57,7 +57,7 @@ export function parseTimestamp (text: string): number | undefined {
 
 /** Zip entry names can be 64 KB long: reports and messages keep their end, where the file name is. */
 const maxNameChars = 120
-export const displayName = (name: string): string => name.length > maxNameChars ? `…${name.slice(-(maxNameChars - 1))}` : name
+const displayName = (name: string): string => name.length > maxNameChars ? `…${name.slice(-(maxNameChars - 1))}` : name
 
 function invalid (file: string, message: string, field: string, problem: string): AppError {
   return new AppError('INVALID_EXPORT', `${file}: ${message}`, { details: [{ field, problem }] })
