@@ -1,11 +1,12 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { installBearerAuth } from './auth.ts'
+import { installBodyTimeout } from './body-timeout.ts'
 import { createPlanStore } from './batch/plan-store.ts'
 import { batchRoutes } from './batch/routes.ts'
 import { catalog } from './catalog.ts'
 import { configSecrets, type Config } from './config.ts'
-import { AppError } from './errors.ts'
+import { AppError, truncate } from './errors.ts'
 import { handleError } from './error-handler.ts'
 import { healthRoutes } from './health.ts'
 import { createLimiters, stopLimiters } from './http/limiters.ts'
@@ -49,6 +50,8 @@ export interface AppDeps {
   listenBrainzPagesPerCall?: number
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: { write (line: string): void }
+  /** How long a request body may send nothing (default: TRACKLAKE_BODY_TIMEOUT_SECONDS; tests shorten it). */
+  bodyTimeoutMs?: number
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -107,9 +110,10 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
 
   app.setErrorHandler(handleError)
   app.setNotFoundHandler((request) => {
-    throw new AppError('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; the API is described at /docs`)
+    throw new AppError('ROUTE_NOT_FOUND', `no route ${request.method} ${truncate(request.url.split('?')[0]!, 200)}; the API is described at /docs`)
   })
   installBearerAuth(app, config.apiToken)
+  installBodyTimeout(app, deps.bodyTimeoutMs ?? config.bodyTimeoutSeconds * 1000)
   installRunRecorder(app, runs, secrets)
   await registerOpenApi(app, version)
 

@@ -16,6 +16,7 @@ export interface Config {
   apiToken: string | undefined
   timezone: string
   userId: string
+  bodyTimeoutSeconds: number
   spotify: {
     clientId: string | undefined
     clientSecret: string | undefined
@@ -108,6 +109,7 @@ export const envSchema = {
   TRACKLAKE_API_TOKEN: { parse: text, secret: true, description: 'when set, every /v1 route needs Authorization: Bearer <token>' },
   TRACKLAKE_TIMEZONE: { parse: timezone, default: 'UTC', description: 'local time zone for reports' },
   TRACKLAKE_USER_ID: { parse: userId, default: 'me', description: 'user_id stored with every play' },
+  TRACKLAKE_BODY_TIMEOUT_SECONDS: { parse: integer(1, 3600), default: 60, description: 'a request body that sends nothing for this long is answered 408 and dropped' },
   SPOTIFY_CLIENT_ID: { parse: text, description: 'Spotify app client id' },
   SPOTIFY_CLIENT_SECRET: { parse: text, secret: true, description: 'Spotify app client secret' },
   SPOTIFY_REFRESH_TOKEN: { parse: text, secret: true, description: 'refresh token with scope user-read-recently-played' },
@@ -172,6 +174,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     apiToken: v.TRACKLAKE_API_TOKEN,
     timezone: v.TRACKLAKE_TIMEZONE!,
     userId: v.TRACKLAKE_USER_ID!,
+    bodyTimeoutSeconds: v.TRACKLAKE_BODY_TIMEOUT_SECONDS!,
     spotify: {
       clientId: v.SPOTIFY_CLIENT_ID,
       clientSecret: v.SPOTIFY_CLIENT_SECRET,

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
-import { AppError, errorTable, fastifyErrorCodes, type ErrorCode, type FieldProblem } from './errors.ts'
+import { AppError, errorTable, fastifyErrorCodes, truncate, type ErrorCode, type FieldProblem } from './errors.ts'
 
 interface AjvError {
   instancePath: string
@@ -31,12 +31,18 @@ function validationProblems (error: FastifyError): FieldProblem[] {
   })
 }
 
+/** Messages quote at most a short prefix of a bad value; this is the backstop for any that quotes more. */
+const maxMessageChars = 2000
+
 function send (reply: FastifyReply, code: ErrorCode, message: string, details?: FieldProblem[], status: number = errorTable[code].status): FastifyReply {
-  return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message, retryable: errorTable[code].retryable, ...(details ? { details } : {}) })
+  const shortDetails = details?.map(({ field, problem }) => ({ field: truncate(field, 500), problem: truncate(problem, 500) }))
+  return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message: truncate(message, maxMessageChars), retryable: errorTable[code].retryable, ...(shortDetails ? { details: shortDetails } : {}) })
 }
 
 /** The one error handler: 4xx bodies name the field and the problem, 5xx bodies never carry internals. */
 export function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // Answered before the body was read to its end (a bad entry, too large, stalled): the rest is not worth waiting for.
+  if (!request.raw.complete) reply.header('connection', 'close')
   if (error.validation) {
     const details = validationProblems(error)
     const message = details.map((d) => `${d.field} ${d.problem}`).join('; ')

@@ -6,11 +6,13 @@ export const errorTable = {
   VALIDATION_FAILED: { status: 400, retryable: false, meaning: 'the request is invalid; the message names the field' },
   INVALID_EXPORT: { status: 400, retryable: false, meaning: 'the upload is not a readable Spotify export' },
   OFFSET_OUT_OF_RANGE: { status: 400, retryable: false, meaning: 'the offset lies outside the plan' },
+  REQUEST_ABORTED: { status: 400, retryable: true, meaning: 'the client went away mid-body (logged; nobody receives this answer)' },
   UNAUTHORIZED: { status: 401, retryable: false, meaning: 'missing or wrong bearer token' },
   ROUTE_NOT_FOUND: { status: 404, retryable: false, meaning: 'no such route' },
   TABLE_NOT_FOUND: { status: 404, retryable: false, meaning: 'no such lake table' },
   PLAN_NOT_FOUND: { status: 404, retryable: false, meaning: 'no such plan (plans are kept for a day)' },
   PLAN_EXPIRED: { status: 404, retryable: false, meaning: 'the plan expired; make a new one' },
+  REQUEST_TIMEOUT: { status: 408, retryable: true, meaning: 'the request body stopped arriving (TRACKLAKE_BODY_TIMEOUT_SECONDS)' },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false, meaning: 'the body is larger than this route accepts' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, meaning: 'this Content-Type is not accepted here' },
   UPSTREAM_AUTH_FAILED: { status: 502, retryable: false, meaning: 'an upstream refused our credentials; the message says which to fix' },
@@ -68,4 +70,19 @@ export function notConfigured (stage: string, variables: string[]): AppError {
   return new AppError('NOT_CONFIGURED', `${stage} is not configured: set ${list} in the environment of the tracklake service`, {
     details: variables.map((field) => ({ field, problem: 'is not set' })),
   })
+}
+
+/** `text` cut to `max` characters (never inside a surrogate pair), saying how much was left out. */
+export function truncate (text: string, max: number): string {
+  if (text.length <= max) return text
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1] ?? '') ? max - 1 : max
+  return `${text.slice(0, end)}… (${text.length - end} more characters)`
+}
+
+/** A bad value for a message: quoted, and only its first `max` characters (a request must not echo itself back). */
+export function quote (value: unknown, max = 40): string {
+  const text = typeof value === 'string' ? value : typeof value === 'object' && value !== null ? `[${Array.isArray(value) ? 'array' : 'object'}]` : String(value)
+  if (text.length <= max) return JSON.stringify(text)
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1] ?? '') ? max - 1 : max
+  return JSON.stringify(`${text.slice(0, end)}…`)
 }

@@ -13,6 +13,9 @@ describe('app', () => {
     expect(res.status).toBe(404)
     expect(res.body).toMatchObject({ statusCode: 404, code: 'ROUTE_NOT_FOUND' })
     expect(res.body.message).toContain('/v1/nothing-here')
+    const long = await request(t.app.server).get(`/v1/${'x'.repeat(10_000)}`)
+    expect(long.status).toBe(404)
+    expect(long.body.message.length).toBeLessThan(400)
   })
 
   it('answers a bad body with 400 naming the field', async () => {
@@ -21,6 +24,25 @@ describe('app', () => {
     expect(res.body.code).toBe('VALIDATION_FAILED')
     expect(res.body.details[0].field).toMatch(/^body\.(planId|offset)$/)
     expect(res.body.message).toContain(res.body.details[0].field)
+  })
+
+  it('takes only what the lake can store: integers within the column type, strict date-times, lone surrogates repaired', async () => {
+    const own = await buildTestApp()
+    const artist = { artist_id: '0OdUWJ0sBjDrqHygGUXeCF', artist_name: 'Band of Horses' }
+    const write = (record: Record<string, unknown>) => request(own.app.server).post('/v1/spotify/artists/write').send({ records: [{ ...artist, ...record }] })
+    for (const [field, value] of [['followers', 2 ** 63], ['popularity', 101], ['fetched_at', '2016-12-31T23:59:60Z'], ['fetched_at', '2024-02-30T00:00:00Z'], ['fetched_at', '0000-01-01T00:00:00Z']] as const) {
+      const res = await write({ [field]: value })
+      expect(res.status, `${field} ${value}`).toBe(400)
+      expect(res.body.details[0].field).toBe(`body.records[0].${field}`)
+    }
+    const album = await request(own.app.server).post('/v1/spotify/albums/write').send({ records: [{ album_id: '4OHNH3sDzIxnmUADXzv2kT', album_name: 'X', total_tracks: 2 ** 31 }] })
+    expect(album.body.details[0].field).toBe('body.records[0].total_tracks')
+    const repaired = await write({ artist_name: 'Band \ud800 of Horses' })
+    expect(repaired.status).toBe(200)
+    expect(repaired.body.records).toMatchObject({ inserted: 1, repaired: 1 })
+    const [row] = (await request(own.app.server).get('/v1/tables/spotify_artists')).body.rows
+    expect(row.artist_name).toBe('Band \ufffd of Horses')
+    await own.close()
   })
 
   it('names nested fields with their index', async () => {

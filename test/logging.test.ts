@@ -10,7 +10,7 @@ describe('logs', () => {
 
   afterEach(async () => {
     await t.close()
-    await spotify.close()
+    await spotify?.close()
   })
 
   it('never carry a secret: tokens, client secret, refresh tokens (rotated ones too)', async () => {
@@ -48,5 +48,40 @@ describe('logs', () => {
       const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1]
       if (token) expect(text).not.toContain(token)
     }
+  })
+
+  it('redact query parameters named like secrets and known secret values from every logged URL', async () => {
+    const lines: string[] = []
+    const apiToken = 'api-token-value-0123456789'
+    t = await buildTestApp({ TRACKLAKE_API_TOKEN: apiToken, SPOTIFY_CLIENT_SECRET: 'client-secret-value-42', LOG_LEVEL: 'info' }, { logStream: { write: (line) => { lines.push(line) } } })
+    const values: Record<string, string> = Object.fromEntries([
+      ['token', 'tok-value-1111'], ['client_secret', 'cs-value-2222'], ['code', 'code-value-3333'], ['password', 'pw-value-4444'],
+      ['appid', 'appid-value-5555'], ['api_key', 'apikey-value-6666'], ['access_token', 'at-value-7777'], ['refresh_token', 'rt-value-8888'],
+      ['secret', 'secret-value-9999'], ['key', 'key-value-0000'], ['X-Api-Key', 'apikey-value-1212'],
+    ])
+    const query = Object.entries(values).map(([name, value]) => `${name}=${value}`).join('&')
+    await request(t.app.server).get(`/v1/tables?${query}&limit=5`).set('authorization', `Bearer ${apiToken}`)
+    await request(t.app.server).get(`/v1/tables/${apiToken}?note=client-secret-value-42`).set('authorization', `Bearer ${apiToken}`)
+    await request(t.app.server).get(`/v1/nothing?token=${values.token}`)
+
+    const text = lines.join('')
+    for (const value of [...Object.values(values), apiToken, 'client-secret-value-42']) expect(text, value).not.toContain(value)
+    const urls = lines.map((line) => JSON.parse(line)).filter((entry) => entry.req?.url).map((entry) => entry.req.url as string)
+    expect(urls).toHaveLength(3)
+    expect(urls[0]).toMatch(/^\/v1\/tables\?token=%5Bredacted%5D&.*&limit=5$/)
+    expect(urls[1]).toBe('/v1/tables/[redacted]?note=[redacted]')
+  })
+
+  it('cap the size of a line, whatever a message or a field holds', async () => {
+    const lines: string[] = []
+    t = await buildTestApp({ LOG_LEVEL: 'info' }, { logStream: { write: (line) => { lines.push(line) } } })
+    const err = new Error('e'.repeat(1_000_000))
+    t.app.log.info({ value: 'v'.repeat(1_000_000), nested: { list: ['w'.repeat(1_000_000)] }, err }, 'm'.repeat(1_000_000))
+    const line = lines.at(-1)!
+    expect(line.length).toBeLessThan(64 * 1024)
+    const entry = JSON.parse(line)
+    expect(entry.msg).toMatch(/^m+… \(\d+ more characters\)$/)
+    expect(entry.nested.list[0]).toMatch(/^w+…/)
+    expect(entry.err.message).toMatch(/^e+…/)
   })
 })

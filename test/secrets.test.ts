@@ -17,5 +17,7 @@ describe('secrets', () => {
 
   it('redacts credentials passed in query strings', () => {
     expect(redactUrl('https://api.openweathermap.org/geo/1.0/direct?q=Berlin&appid=k3y')).toBe('https://api.openweathermap.org/geo/1.0/direct?q=Berlin&appid=%5Bredacted%5D')
+    expect(redactUrl('/v1/tables?limit=5&TOKEN=a&client%5Fsecret=b&code=c&password&my-api-key=d&offset=%ZZ#x')).toBe('/v1/tables?limit=5&TOKEN=%5Bredacted%5D&client%5Fsecret=%5Bredacted%5D&code=%5Bredacted%5D&password=%5Bredacted%5D&my-api-key=%5Bredacted%5D&offset=%ZZ#x')
+    expect(redactUrl('/v1/tables?q=keyboard&monkey=1&%ZZ=1')).toBe('/v1/tables?q=keyboard&monkey=1&%ZZ=1')
   })
 })

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { quotedIdentifier as qi } from '@duckdb/node-api'
 import { Type } from 'typebox'
-import { AppError } from '../errors.ts'
+import { AppError, quote } from '../errors.ts'
 import { errorResponses } from '../schemas.ts'
 import type { Lake } from './lake.ts'
 
@@ -33,8 +33,8 @@ export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake, beforeRead?: (t
       tags: ['lake'],
       params: Type.Object({ name: Type.String({ maxLength: 100, description: `one of ${lake.tables.map((t) => t.name).join(', ')}` }) }),
       querystring: Type.Object({
-        limit: Type.Integer({ minimum: 1, default: 100, description: `rows to return; more than ${maxLimit} is capped at ${maxLimit} (the answer says which limit applied)` }),
-        offset: Type.Integer({ minimum: 0, default: 0 }),
+        limit: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, default: 100, description: `rows to return; more than ${maxLimit} is capped at ${maxLimit} (the answer says which limit applied)` }),
+        offset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 }),
       }),
       response: {
         200: Type.Object({
@@ -50,7 +50,7 @@ export const lakeRoutes: FastifyPluginAsyncTypebox<{ lake: Lake, beforeRead?: (t
   }, async (request) => {
     const table = lake.findTable(request.params.name)
     if (!table) {
-      throw new AppError('TABLE_NOT_FOUND', `no table named ${JSON.stringify(request.params.name)}; tables: ${lake.tables.map((t) => t.name).join(', ')}`)
+      throw new AppError('TABLE_NOT_FOUND', `no table named ${quote(request.params.name)}; tables: ${lake.tables.map((t) => t.name).join(', ')}`)
     }
     await beforeRead?.(table.name)
     const limit = Math.min(request.query.limit, maxLimit)

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { truncate } from '../errors.ts'
 import type { Secrets } from '../secrets.ts'
-import type { RunLog, RunStatus } from './run-log.ts'
+import { maxRunErrorChars, type RunLog, type RunStatus } from './run-log.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -8,6 +9,8 @@ declare module 'fastify' {
     step?: string
   }
 }
+
+const maxPlanIdChars = 80
 
 /** Numbers at the top level (and one level down) of a step's answer; arrays count their items. */
 export function countsOf (payload: unknown): Record<string, number> {
@@ -48,8 +51,10 @@ export function installRunRecorder (app: FastifyInstance, runs: RunLog, secrets:
     const httpStatus = reply.statusCode
     const status: RunStatus = httpStatus >= 400 ? 'error' : payload?.status === 'rate_limited' ? 'rate_limited' : 'ok'
     const body = request.body as Record<string, unknown> | undefined
-    const planId = typeof payload?.planId === 'string' ? payload.planId : typeof body?.planId === 'string' ? body.planId : null
-    const message = httpStatus >= 400 && typeof payload?.message === 'string' ? secrets.scrub(payload.message) : null
+    const named = typeof payload?.planId === 'string' ? payload.planId : typeof body?.planId === 'string' ? body.planId : null
+    // A body's planId is the caller's word, even when validation refused it: kept only as long as a plan id can be.
+    const planId = named === null ? null : truncate(named, maxPlanIdChars)
+    const message = httpStatus >= 400 && typeof payload?.message === 'string' ? secrets.scrubDeep(payload.message, { maxChars: maxRunErrorChars }) : null
     await runs.record({
       step,
       startedAt: new Date(Date.now() - reply.elapsedTime).toISOString(),

@@ -3,8 +3,9 @@ import type { Config } from '../../config.ts'
 import type { Lake } from '../../lake/lake.ts'
 import { quarantineRow, type QuarantineRow } from '../../lake/quarantine.ts'
 import { withStaging } from '../../lake/staging-writer.ts'
+import { RowProblem } from '../../lake/table.ts'
 import { writePlays } from './plays-store.ts'
-import { entriesOf, entriesOfParsed, parseExportEntries, readExportZip, saveUpload, type ExportFileReport, type SkipCounts } from './streaming-history.ts'
+import { entriesOf, maxJsonUploadBytes, parseExportEntries, readExportZip, saveUpload, uploadText, type ExportFileReport, type SkipCounts } from './streaming-history.ts'
 import { tracksPlayed } from './tables.ts'
 
 export const maxUploadBytes = 2 * 1024 * 1024 * 1024
@@ -25,7 +26,7 @@ export interface ImportResult {
   fileReports: ExportFileReport[]
 }
 
-export type ExportUpload = { kind: 'json', name: string, data: unknown } | { kind: 'zip', stream: NodeJS.ReadableStream }
+export type ExportUpload = { kind: 'json' | 'zip', name: string, stream: NodeJS.ReadableStream }
 
 /** Spotify's extended streaming history, one JSON file or the whole export zip, streamed entry by entry. */
 export function createExportImport (deps: { config: Config, lake: Lake, now: () => Date }): (upload: ExportUpload) => Promise<ImportResult> {
@@ -50,11 +51,18 @@ export function createExportImport (deps: { config: Config, lake: Lake, now: () 
         reports.push(await parseExportEntries(name, entries, { userId, ingestedAt }, (row, index) => {
           where = `spotify-export:${name}[${index}]`
           return staging.write(row)
+        }, (bad) => {
+          rejected++
+          const row = bad.entry && typeof bad.entry === 'object' ? bad.entry as Record<string, unknown> : { entry: bad.entry }
+          if (quarantined.length < maxQuarantinedKept) {
+            quarantined.push(quarantineRow(tracksPlayed.name, `spotify-export:${name}[${bad.index}]`, { index: bad.index, row, problem: new RowProblem(bad.field, bad.problem) }, ingestedAt))
+          }
         }))
       }
       let ignored: string[] = []
       if (upload.kind === 'json') {
-        await onFile(upload.name, entriesOfParsed(upload.name, upload.data))
+        // Parsed as it arrives, entry by entry, like a file of the zip: a 200 MB body is never held whole.
+        await onFile(upload.name, entriesOf(upload.name, uploadText(upload.stream, maxJsonUploadBytes)))
       } else {
         const zipFile = path.join(work, 'upload.zip')
         await saveUpload(upload.stream, zipFile, maxUploadBytes)
@@ -72,7 +80,7 @@ export function createExportImport (deps: { config: Config, lake: Lake, now: () 
         quarantined: rejected,
         skippedBy: { episodes: sum((r) => r.episodes), audiobooks: sum((r) => r.audiobooks), noTrack: sum((r) => r.noTrack) },
         ignoredFiles: ignored,
-        fileReports: reports.map(({ name, entries, rows, shortPlays, skipped }) => ({ name, entries, rows, shortPlays, skipped })),
+        fileReports: reports.map(({ name, entries, rows, shortPlays, skipped, quarantined }) => ({ name, entries, rows, shortPlays, skipped, quarantined })),
       }
     })
   }

@@ -1,8 +1,10 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { AppError } from '../../errors.ts'
 import { errorResponses } from '../../schemas.ts'
-import type { ExportUpload, ImportResult } from './export-import.ts'
+import { maxUploadBytes, type ExportUpload, type ImportResult } from './export-import.ts'
 import type { PollResult } from './recently-played.ts'
+import { maxJsonUploadBytes } from './streaming-history.ts'
 
 /** The three sources of plays, each in its own module, composed by app.ts. */
 export interface IngestSources {
@@ -12,8 +14,6 @@ export interface IngestSources {
 }
 
 const zipTypes = ['application/zip', 'application/x-zip-compressed']
-/** A single Streaming_History_Audio_*.json is about 12 MB; leave room for unusually large ones. */
-const jsonBodyLimit = 200 * 1024 * 1024
 
 const PollSchema = Type.Object({
   status: Type.Union([Type.Literal('complete'), Type.Literal('rate_limited')], { description: 'rate_limited: nothing was lost, call again after retryAfterSeconds' }),
@@ -43,13 +43,11 @@ const ImportSchema = Type.Object({
     rows: Type.Integer(),
     shortPlays: Type.Integer(),
     skipped: Type.Integer(),
+    quarantined: Type.Integer({ description: 'entries of this file set aside in the quarantine table' }),
   })),
 })
 
 export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestSources }> = async (app, { ingest }) => {
-  // The zip is streamed to disk as it arrives, never buffered: the handler receives the raw request stream.
-  app.addContentTypeParser(zipTypes, (_request, payload, done) => { done(null, payload) })
-
   app.post('/recently-played', {
     config: { step: 'ingest.recently-played' },
     schema: {
@@ -61,32 +59,43 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestSources }> 
     },
   }, async () => ingest.recentlyPlayed())
 
-  app.post('/streaming-history', {
-    config: { step: 'ingest.streaming-history' },
-    bodyLimit: jsonBodyLimit,
-    schema: {
-      summary: 'Import Spotify\'s extended streaming history: one JSON file or the whole export zip',
-      description: 'Send one Streaming_History_Audio_*.json as application/json (name it with ?file=), or the export zip ' +
-        'as application/zip. played_at = ts − ms_played (ts is when the stream ended). Podcasts and audiobooks are ' +
-        'counted and skipped; plays under 30 s are stored with counts_as_play = false. Importing the same export ' +
-        'twice adds nothing. A bad entry answers 400 naming the file and entry index, and nothing is written.',
-      tags: ['ingest'],
-      querystring: Type.Object({
-        file: Type.String({ default: 'Streaming_History_Audio.json', maxLength: 200, description: 'name used in reports and errors for a JSON body' }),
-      }),
-      body: {
-        content: {
-          // Left untyped so the import itself answers, naming the file and the entry index.
-          'application/json': { schema: { description: 'the JSON array of one Streaming_History_Audio_*.json file' } },
-          'application/zip': { schema: { description: 'the export zip (my_spotify_data.zip), streamed' } },
+  // Both kinds of upload reach the handler as the raw request stream, read as they arrive (never buffered whole): the
+  // zip to disk, JSON entry by entry. Scoped to this route, so other routes keep the ordinary JSON parser.
+  await app.register(async (plain) => {
+    const scope = plain.withTypeProvider<TypeBoxTypeProvider>()
+    scope.removeContentTypeParser('application/json')
+    scope.addContentTypeParser(['application/json', ...zipTypes], (_request, payload, done) => { done(null, payload) })
+
+    scope.post('/streaming-history', {
+      config: { step: 'ingest.streaming-history' },
+      schema: {
+        summary: 'Import Spotify\'s extended streaming history: one JSON file or the whole export zip',
+        description: 'Send one Streaming_History_Audio_*.json as application/json (name it with ?file=), or the export zip ' +
+          'as application/zip. played_at = ts − ms_played (ts is when the stream ended). Podcasts and audiobooks are ' +
+          'counted and skipped; plays under 30 s are stored with counts_as_play = false. Importing the same export ' +
+          'twice adds nothing. A file that is not an export answers 400 naming the file and entry index, and nothing is written; an entry the lake cannot store is set aside in the quarantine table and counted.',
+        tags: ['ingest'],
+        querystring: Type.Object({
+          file: Type.String({ default: 'Streaming_History_Audio.json', maxLength: 200, description: 'name used in reports and errors for a JSON body' }),
+        }),
+        body: {
+          content: {
+            // Left untyped so the import itself answers, naming the file and the entry index.
+            'application/json': { schema: { description: 'the JSON array of one Streaming_History_Audio_*.json file' } },
+            'application/zip': { schema: { description: 'the export zip (my_spotify_data.zip), streamed' } },
+          },
         },
+        response: { 200: ImportSchema, ...errorResponses('VALIDATION_FAILED', 'INVALID_EXPORT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'REQUEST_TIMEOUT', 'LAKE_WRITE_FAILED') },
       },
-      response: { 200: ImportSchema, ...errorResponses('VALIDATION_FAILED', 'INVALID_EXPORT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'LAKE_WRITE_FAILED') },
-    },
-  }, async (request) => {
-    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-    if (zipTypes.includes(type)) return ingest.importExport({ kind: 'zip', stream: request.body as NodeJS.ReadableStream })
-    return ingest.importExport({ kind: 'json', name: request.query.file, data: request.body })
+    }, async (request) => {
+      const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+      const kind = zipTypes.includes(type) ? 'zip' : 'json'
+      const limit = kind === 'zip' ? maxUploadBytes : maxJsonUploadBytes
+      if (Number(request.headers['content-length']) > limit) {
+        throw new AppError('PAYLOAD_TOO_LARGE', `the upload is larger than ${limit / 1024 / 1024} MB`, { details: [{ field: 'body', problem: `must be at most ${limit / 1024 / 1024} MB` }] })
+      }
+      return ingest.importExport({ kind, name: request.query.file, stream: request.body as NodeJS.ReadableStream })
+    })
   })
 
   app.post('/listenbrainz', {

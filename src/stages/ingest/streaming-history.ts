@@ -2,10 +2,12 @@ import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import { once } from 'node:events'
 import path from 'node:path'
+import { StringDecoder } from 'node:string_decoder'
 import yauzl from 'yauzl'
-import { AppError } from '../../errors.ts'
-import { JsonArrayError, jsonArrayItems } from './json-array-stream.ts'
+import { AppError, quote, truncate } from '../../errors.ts'
 import { bool, int, str } from '../../json-values.ts'
+import { defaultMaxItemChars, JsonArrayError, jsonArrayItems } from './json-array-stream.ts'
+import { parseTimestamp } from '../../lake/values.ts'
 import { minPlayMs, playId, spotifyTrackId, type PlayInput } from './play-rows.ts'
 
 /**
@@ -18,6 +20,8 @@ export interface ExportFileReport {
   rows: number
   shortPlays: number
   skipped: number
+  /** entries that could not be read, set aside in the quarantine table */
+  quarantined: number
 }
 
 export interface SkipCounts {
@@ -26,46 +30,75 @@ export interface SkipCounts {
   noTrack: number
 }
 
+const mb = (bytes: number): string => `${Math.ceil(bytes / 1024 / 1024)} MB`
+/** An underlying error's message, short: yauzl's messages quote entry names, which can be 64 KB long. */
+const reason = (err: unknown): string => truncate(String((err as Error | undefined)?.message ?? err), 200)
+
 export const audioFilePattern = /(^|\/)(Streaming_History_Audio_[^/]*|endsong_\d+)\.json$/i
 
-const maxEntryBytes = 512 * 1024 * 1024
+/** Zip entry names can be 64 KB long: reports and messages keep their end, where the file name is. */
+const maxNameChars = 120
+const displayName = (name: string): string => name.length > maxNameChars ? `…${name.slice(-(maxNameChars - 1))}` : name
 
 function invalid (file: string, message: string, field: string, problem: string): AppError {
   return new AppError('INVALID_EXPORT', `${file}: ${message}`, { details: [{ field, problem }] })
 }
 
+/** An entry that cannot become a play: where it is and what is wrong, for the quarantine table. */
+export interface BadEntry {
+  index: number
+  entry: unknown
+  field: string
+  problem: string
+}
+
+/** The latest time JavaScript can represent: an ms_played of 1e16 puts the start before it. */
+const validTime = (ms: number): boolean => Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 && new Date(ms).getUTCFullYear() >= 1
+
 /**
- * Turns the entries of one export file into play rows, handing each to `onRow` as it goes. Throws a 400 naming the
- * file and the entry index for anything that is not an export entry; unknown fields are ignored.
+ * Turns the entries of one export file into play rows, handing each to `onRow` as it goes. A file that is not an
+ * export (its first entry has no ts nor ms_played) throws a 400; an entry that cannot be read goes to `onBad` with the
+ * field and the problem, and the others go on (one bad record never blocks the rest). Unknown fields are ignored.
  */
 export async function parseExportEntries (
   file: string,
   entries: AsyncIterable<unknown> | Iterable<unknown>,
   context: { userId: string, ingestedAt: string },
-  onRow: (row: PlayInput, index: number) => void | Promise<void>
+  onRow: (row: PlayInput, index: number) => void | Promise<void>,
+  onBad: (bad: BadEntry) => void | Promise<void>
 ): Promise<ExportFileReport & SkipCounts> {
-  const report = { name: file, entries: 0, rows: 0, shortPlays: 0, skipped: 0, episodes: 0, audiobooks: 0, noTrack: 0 }
-  let index = 0
+  const report = { name: file, entries: 0, rows: 0, shortPlays: 0, skipped: 0, quarantined: 0, episodes: 0, audiobooks: 0, noTrack: 0 }
+  let index = -1
   for await (const value of entries) {
+    index++
     report.entries++
-    const where = `${file}[${index}]`
+    const bad = async (field: string, problem: string): Promise<void> => {
+      report.quarantined++
+      await onBad({ index, entry: value, field, problem })
+    }
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      throw invalid(file, `entry ${index} is not an object`, where, 'must be an object')
+      if (index === 0) throw invalid(file, 'is not a Spotify extended streaming history file: its first entry is not an object', `${file}[0]`, 'must be an object')
+      await bad('entry', 'must be an object')
+      continue
     }
     const entry = value as Record<string, unknown>
     if (index === 0 && !('ts' in entry) && !('ms_played' in entry)) {
-      throw invalid(file, 'is not a Spotify extended streaming history file: its entries have no ts or ms_played', where, 'has no ts or ms_played')
+      throw invalid(file, 'is not a Spotify extended streaming history file: its entries have no ts or ms_played', `${file}[0]`, 'has no ts or ms_played')
     }
-    if (typeof entry.ts !== 'string' || entry.ts === '') throw invalid(file, `entry ${index} has no ts`, `${where}.ts`, 'is required (a UTC timestamp)')
-    const endedAt = Date.parse(entry.ts)
-    if (Number.isNaN(endedAt) || !/^\d{4}-\d{2}-\d{2}T/.test(entry.ts)) {
-      throw invalid(file, `entry ${index} has an unreadable ts ${JSON.stringify(entry.ts)}`, `${where}.ts`, 'must be an ISO 8601 timestamp such as 2023-02-25T11:20:37Z')
+    const endedAt = typeof entry.ts === 'string' ? parseTimestamp(entry.ts) : undefined
+    if (endedAt === undefined) {
+      await bad('ts', typeof entry.ts === 'string' && entry.ts !== '' ? `must be an ISO 8601 timestamp such as 2023-02-25T11:20:37Z, got ${quote(entry.ts)}` : 'is required (a UTC timestamp)')
+      continue
     }
     const msPlayed = entry.ms_played
     if (typeof msPlayed !== 'number' || !Number.isInteger(msPlayed) || msPlayed < 0) {
-      throw invalid(file, `entry ${index} has no valid ms_played`, `${where}.ms_played`, 'must be a non-negative integer')
+      await bad('ms_played', `must be a non-negative integer, got ${quote(msPlayed)}`)
+      continue
     }
-    index++
+    if (!validTime(endedAt - msPlayed)) {
+      await bad('ms_played', `puts the start of the play before the year 1 (${quote(msPlayed)} ms)`)
+      continue
+    }
 
     const trackUri = str(entry.spotify_track_uri)
     const trackName = str(entry.master_metadata_track_name)
@@ -106,7 +139,7 @@ export async function parseExportEntries (
       duration_ms: int(entry.duration_ms),
       source: 'spotify-export',
       ingested_at: context.ingestedAt,
-    }, index - 1)
+    }, index)
   }
   return report
 }
@@ -119,11 +152,14 @@ export async function * entriesOf (file: string, chunks: AsyncIterable<string>):
       try {
         yield JSON.parse(text)
       } catch (err) {
-        throw invalid(file, `entry ${index} is not valid JSON (${(err as Error).message})`, `${file}[${index}]`, 'must be valid JSON')
+        throw invalid(file, `entry ${index} is not valid JSON (${reason(err)})`, `${file}[${index}]`, 'must be valid JSON')
       }
       index++
     }
   } catch (err) {
+    if (err instanceof JsonArrayError && err.index !== undefined) {
+      throw invalid(file, err.message, `${file}[${err.index}]`, `must be under ${defaultMaxItemChars / 1024 / 1024} MB`)
+    }
     if (err instanceof JsonArrayError) {
       throw invalid(file, `is not a Spotify extended streaming history file: ${err.message}`, file, 'must be a JSON array of entries')
     }
@@ -131,12 +167,28 @@ export async function * entriesOf (file: string, chunks: AsyncIterable<string>):
   }
 }
 
-/** For a body already parsed by the JSON content parser. */
-export function entriesOfParsed (file: string, data: unknown): unknown[] {
-  if (!Array.isArray(data)) {
-    throw invalid(file, 'is not a Spotify extended streaming history file: expected a JSON array of entries', file, 'must be a JSON array')
+/** A single Streaming_History_Audio_*.json is about 12 MB; leave room for unusually large ones. */
+export const maxJsonUploadBytes = 200 * 1024 * 1024
+
+/** The chunks of an upload as they arrive; a 413 once they pass `limit` bytes. */
+async function * limited (stream: NodeJS.ReadableStream, limit: number): AsyncGenerator<Buffer> {
+  let bytes = 0
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    bytes += chunk.length
+    if (bytes > limit) throw new AppError('PAYLOAD_TOO_LARGE', `the upload is larger than ${mb(limit)}`, { details: [{ field: 'body', problem: `must be at most ${mb(limit)}` }] })
+    yield chunk
   }
-  return data
+}
+
+/** A JSON upload as UTF-8 text, chunk by chunk as it arrives (never held whole); a 413 once it passes `limit` bytes. */
+export async function * uploadText (stream: NodeJS.ReadableStream, limit: number): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8')
+  for await (const chunk of limited(stream, limit)) {
+    const text = decoder.write(chunk)
+    if (text) yield text
+  }
+  const rest = decoder.end()
+  if (rest) yield rest
 }
 
 /** Copies an upload to disk without holding it in memory; a 413 once it passes `limit` bytes. */
@@ -145,9 +197,8 @@ export async function saveUpload (stream: NodeJS.ReadableStream, target: string,
   const out = createWriteStream(target)
   let bytes = 0
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of limited(stream, limit)) {
       bytes += chunk.length
-      if (bytes > limit) throw new AppError('PAYLOAD_TOO_LARGE', `the upload is larger than ${Math.round(limit / 1024 / 1024)} MB`)
       if (!out.write(chunk)) await once(out, 'drain')
     }
     out.end()
@@ -160,64 +211,113 @@ export async function saveUpload (stream: NodeJS.ReadableStream, target: string,
   }
 }
 
+/** What an export zip may hold; past these it answers 413 before inflating anything. */
+export interface ZipLimits {
+  /** inflated bytes of one audio file (a real one is about 12 MB) */
+  entryBytes: number
+  /** inflated bytes of all audio files together (ten years are about 150 MB) */
+  totalBytes: number
+  /** inflated over compressed size of an audio file over 1 MB (real files: about 15; one song on repeat: about 130) */
+  ratio: number
+  /** entries in the zip (an export holds a few dozen) */
+  entries: number
+}
+
+export const defaultZipLimits: ZipLimits = { entryBytes: 512 * 1024 * 1024, totalBytes: 2 * 1024 * 1024 * 1024, ratio: 500, entries: 10_000 }
+const ratioCheckedFrom = 1024 * 1024
+
+const tooLarge = (name: string, message: string, problem: string): AppError =>
+  new AppError('PAYLOAD_TOO_LARGE', `${name}: ${message}`, { details: [{ field: name, problem }] })
+
 function openZip (file: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
     yauzl.open(file, { lazyEntries: true, autoClose: true, strictFileNames: false, validateEntrySizes: true }, (err, zip) => {
-      if (err || !zip) reject(new AppError('INVALID_EXPORT', `the upload is not a readable zip archive (${err?.message ?? 'unknown error'})`, { details: [{ field: 'body', problem: 'must be a zip archive' }] }))
+      if (err || !zip) reject(new AppError('INVALID_EXPORT', `the upload is not a readable zip archive (${reason(err)})`, { details: [{ field: 'body', problem: 'must be a zip archive' }] }))
       else resolve(zip)
     })
   })
 }
 
-function entryText (zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<AsyncIterable<string>> {
-  if (entry.uncompressedSize > maxEntryBytes) throw invalid(entry.fileName, 'is too large for an export file', entry.fileName, `must be under ${maxEntryBytes / 1024 / 1024} MB`)
+function openEntry (zip: yauzl.ZipFile, entry: yauzl.Entry, name: string): Promise<NodeJS.ReadableStream & { destroy (): void }> {
   return new Promise((resolve, reject) => {
     zip.openReadStream(entry, (err, stream) => {
-      if (err || !stream) {
-        reject(invalid(entry.fileName, `cannot be read from the zip (${err?.message})`, entry.fileName, 'must be readable'))
-        return
-      }
-      stream.setEncoding('utf8')
-      resolve((async function * () {
-        try {
-          for await (const chunk of stream as AsyncIterable<string>) yield chunk
-        } catch (streamError) {
-          throw invalid(entry.fileName, `is damaged in the zip (${(streamError as Error).message})`, entry.fileName, 'must be readable')
-        } finally {
-          // Stopping early (a bad entry) tears the inflate pipeline down; its late errors must not go unheard.
-          stream.on('error', () => {})
-          stream.destroy()
-        }
-      })())
+      if (err || !stream) reject(invalid(name, `cannot be read from the zip (${reason(err)})`, name, 'must be readable'))
+      else resolve(stream)
     })
   })
 }
 
+async function * textOf (stream: NodeJS.ReadableStream, name: string): AsyncGenerator<string> {
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) yield chunk
+  } catch (err) {
+    throw invalid(name, `is damaged in the zip (${reason(err)})`, name, 'must be readable')
+  }
+}
+
 /**
  * Reads the audio history files of an export zip one at a time (a 10-year export is many 12 MB files), handing each
- * parsed file to `onFile`. Video history, the PDF and any other file are listed as ignored.
+ * file's text to `onFile`. Video history, the PDF and any other file are listed as ignored. Every failure of the zip
+ * or of `onFile` rejects (400 damaged, 413 past `limits`); none may escape as an uncaught exception, which would
+ * stop the process.
  */
-export async function readExportZip (file: string, onFile: (name: string, chunks: AsyncIterable<string>) => Promise<void>): Promise<{ files: string[], ignored: string[] }> {
+export async function readExportZip (
+  file: string,
+  onFile: (name: string, chunks: AsyncIterable<string>) => Promise<void>,
+  limits: ZipLimits = defaultZipLimits
+): Promise<{ files: string[], ignored: string[] }> {
   const zip = await openZip(file)
   const files: string[] = []
   const ignored: string[] = []
+  let inflated = 0
+
+  async function readAudio (entry: yauzl.Entry, name: string): Promise<void> {
+    const size = entry.uncompressedSize
+    if (size > limits.entryBytes) throw tooLarge(name, `says it inflates to ${mb(size)}; an export file is at most ${mb(limits.entryBytes)}`, `must inflate to at most ${mb(limits.entryBytes)}`)
+    if (size > ratioCheckedFrom && size > entry.compressedSize * limits.ratio) {
+      throw tooLarge(name, `is compressed ${Math.round(size / Math.max(entry.compressedSize, 1))} to 1 (${mb(size)}), far more than JSON compresses; refused as a zip bomb`, `must compress at most ${limits.ratio} to 1`)
+    }
+    inflated += size
+    if (inflated > limits.totalBytes) throw tooLarge(name, `the audio files inflate to more than ${mb(limits.totalBytes)} together`, `all audio files must inflate to at most ${mb(limits.totalBytes)} together`)
+    const stream = await openEntry(zip, entry, name)
+    // Errors reach the reader through the iterator; this one hears those of a stream it stopped reading early.
+    stream.on('error', () => {})
+    stream.setEncoding('utf8')
+    try {
+      await onFile(name, textOf(stream, name))
+    } finally {
+      stream.destroy()
+    }
+  }
+
   try {
+    if (zip.entryCount > limits.entries) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `the zip holds ${zip.entryCount} entries; an export holds a few dozen (at most ${limits.entries} are read)`, {
+        details: [{ field: 'body', problem: `must hold at most ${limits.entries} entries` }],
+      })
+    }
     await new Promise<void>((resolve, reject) => {
-      zip.on('error', (err: Error) => reject(err instanceof AppError ? err : new AppError('INVALID_EXPORT', `the zip archive is damaged (${err.message})`, { details: [{ field: 'body', problem: 'must be an intact zip archive' }] })))
-      zip.on('end', () => resolve())
+      let settled = false
+      const fail = (err: unknown): void => {
+        settled = true
+        reject(err instanceof AppError ? err : new AppError('INVALID_EXPORT', `the zip archive is damaged (${reason(err)})`, { details: [{ field: 'body', problem: 'must be an intact zip archive' }] }))
+      }
+      const next = (): void => { if (!settled) zip.readEntry() }
+      zip.on('error', fail)
+      zip.on('end', () => { settled = true; resolve() })
       zip.on('entry', (entry: yauzl.Entry) => {
-        const name = entry.fileName
-        if (name.endsWith('/') || !audioFilePattern.test(name)) {
-          if (!name.endsWith('/')) ignored.push(name)
-          zip.readEntry()
+        const name = displayName(entry.fileName)
+        if (entry.fileName.endsWith('/') || !audioFilePattern.test(entry.fileName)) {
+          if (!entry.fileName.endsWith('/')) ignored.push(name)
+          next()
           return
         }
-        entryText(zip, entry).then((chunks) => onFile(name, chunks)).then(() => {
+        readAudio(entry, name).then(() => {
           files.push(name)
-          zip.readEntry()
-        }).catch(reject)
+          next()
+        }, fail)
       })
-      zip.readEntry()
+      next()
     })
   } finally {
     zip.close()

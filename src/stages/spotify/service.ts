@@ -106,7 +106,7 @@ export function createSpotifySteps (deps: {
       })))
       // The plays of these tracks are filled a moment later, once per run of writes (plays-refill.ts).
       refill.request()
-      return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, playsToFill: await refill.pending() }
+      return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, repaired: result.repaired, playsToFill: await refill.pending() }
     },
   }
 
@@ -138,7 +138,7 @@ export function createSpotifySteps (deps: {
       const genres = await tx.replaceGroups(spotifyArtistGenre, 'artist_id', rows.map((r) => r.artist_id),
         rows.flatMap((r) => r.genres.map((genre) => ({ artist_id: r.artist_id, artist_name: r.artist_name, genre }))))
       const result = await tx.merge(spotifyArtists, rows)
-      return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, genresAdded: genres.inserted, genresRemoved: genres.deleted }
+      return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, repaired: result.repaired, genresAdded: genres.inserted, genresRemoved: genres.deleted }
     }),
   }
 
@@ -164,7 +164,7 @@ export function createSpotifySteps (deps: {
         release_year: r.release_year ?? releaseYear(r.release_date ?? null),
         fetched_at: fetchedAtOf(r),
       })))
-      return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged }
+      return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, repaired: result.repaired }
     },
   }
 

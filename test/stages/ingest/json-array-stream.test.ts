@@ -21,4 +21,25 @@ describe('jsonArrayItems', () => {
       await expect(items(bad), bad).rejects.toBeInstanceOf(JsonArrayError)
     }
   })
+
+  it('refuses an item larger than its cap without reading on, naming the item', async () => {
+    let pulled = 0
+    async function * endless (): AsyncGenerator<string> {
+      yield '[{"ts": "2024-01-01T00:00:00Z"}, {"ts": "'
+      for (let i = 0; i < 5_000; i++) {
+        pulled++
+        yield 'a'.repeat(16 * 1024)
+      }
+      yield '"}]'
+    }
+    const seen: string[] = []
+    const error = await (async () => {
+      for await (const item of jsonArrayItems(endless(), { maxItemChars: 1024 * 1024 })) seen.push(item)
+    })().catch((err: unknown) => err)
+    expect(error).toBeInstanceOf(JsonArrayError)
+    expect((error as JsonArrayError).index).toBe(1)
+    expect((error as Error).message).toMatch(/entry 1 is larger than 1 MB/)
+    expect(seen).toHaveLength(1)
+    expect(pulled).toBeLessThan(70)
+  })
 })

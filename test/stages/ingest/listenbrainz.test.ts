@@ -38,6 +38,22 @@ describe('POST /v1/ingest/listenbrainz', () => {
 
   const ingest = () => request(t.app.server).post('/v1/ingest/listenbrainz')
 
+  it('one bad listen never blocks the rest: a lone surrogate is repaired, a listen the lake cannot store is quarantined', async () => {
+    const batch = listens(20)
+    batch[3]!.track_metadata.track_name = 'half \ud800 pair'
+    ;(batch[7]!.track_metadata.additional_info as Record<string, unknown>).duration_ms = 2 ** 40
+    lb.listens.push(...batch)
+    const res = await ingest()
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({ status: 'complete', inserted: 19, quarantined: 1 })
+    const rows = (await request(t.app.server).get('/v1/tables/tracks_played?limit=100')).body.rows as Array<{ track_name: string }>
+    expect(rows.map((r) => r.track_name)).toContain('half \ufffd pair')
+    const [kept] = (await request(t.app.server).get('/v1/tables/quarantine')).body.rows
+    expect(kept).toMatchObject({ column_name: 'duration_ms', source: expect.stringContaining('listenbrainz') })
+    // The cursor moved past the bad listen: the next call does not stumble on it again.
+    expect((await ingest()).body).toMatchObject({ inserted: 0, quarantined: 0 })
+  })
+
   it('pages to the end, and the cursor only moves forward', async () => {
     lb.listens.push(...listens(2500))
     const first = await ingest()
