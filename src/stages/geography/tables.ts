@@ -21,3 +21,6 @@ export const citiesWithLatLong = defineTable({
 })
 
 export type CityRow = RowOf<typeof citiesWithLatLong>
+
+/** A record as the write route takes it and a fetch answers it: params and coordinates, the rest optional. */
+export type CityRecord = Pick<CityRow, 'params'> & { lat: number, lon: number } & Partial<CityRow>
