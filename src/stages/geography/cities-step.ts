@@ -16,8 +16,6 @@ export const CityRecordSchema = recordSchema(citiesWithLatLong, {
     'country come from params, provider is manual, and later runs keep the row.',
   narrow: {
     params: Type.String({ pattern: '^[^,]+,[A-Z]{2}(,US)?$', maxLength: 400, description: 'the geocoding key: City,CC or City,ST,US, as mbz_area_hierarchy.params spells it' }),
-    lat: Type.Number({ minimum: -90, maximum: 90, description: 'latitude' }),
-    lon: Type.Number({ minimum: -180, maximum: 180, description: 'longitude' }),
   },
 })
 

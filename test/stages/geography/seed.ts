@@ -34,8 +34,15 @@ const unitedStates = (n: number) => pathEntry(n, 'Country', 'United States', { i
 /** A small world: shared names, a territory, codes MusicBrainz lacks, rows without a city or a country. */
 export function sampleAreas (): Array<Partial<AreaHierarchyRow> & { area_id: string }> {
   return [
-    areaRow(1, { city: 'Portland', county: 'Multnomah County', subdivision: 'Oregon', subdivision_code: 'US-OR', country: 'United States', country_code: 'US',
-      path: [pathEntry(1, 'City', 'Portland'), pathEntry(901, 'County', 'Multnomah County'), pathEntry(902, 'Subdivision', 'Oregon', { iso2: ['US-OR'] }), unitedStates(900)] }),
+    areaRow(1, {
+      city: 'Portland',
+      county: 'Multnomah County',
+      subdivision: 'Oregon',
+      subdivision_code: 'US-OR',
+      country: 'United States',
+      country_code: 'US',
+      path: [pathEntry(1, 'City', 'Portland'), pathEntry(901, 'County', 'Multnomah County'), pathEntry(902, 'Subdivision', 'Oregon', { iso2: ['US-OR'] }), unitedStates(900)]
+    }),
     areaRow(2, { city: 'Portland', subdivision: 'Maine', subdivision_code: 'US-ME', country: 'United States', country_code: 'US' }),
     areaRow(3, { city: 'London', subdivision: 'England', subdivision_code: 'GB-ENG', country: 'United Kingdom', country_code: 'GB' }),
     areaRow(4, { city: 'London', subdivision: 'Ontario', subdivision_code: 'CA-ON', country: 'Canada', country_code: 'CA' }),
