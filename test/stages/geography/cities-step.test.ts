@@ -129,7 +129,7 @@ describe('city coordinates with the offline gazetteer (GEOCODER=geonames, the de
     const rows = await cities(s)
     expect(rows.get('London,GB')).toMatchObject({ provider: 'manual', lat: 51.5, lon: -0.12, matched_name: 'my London' })
     expect(rows.get('Atlantis,GR')).toMatchObject({ provider: 'manual', city_name: 'Atlantis', country_code: 'GR', state_code: null, lat: 36.4, lon: 25.43, fetched_at: '2026-11-01T00:00:00.000Z' })
-    // The miss of the fetch came after the hand-posted row: it is not a miss of a place that has coordinates.
+    // The gazetteer's miss is remembered (it is true of the gazetteer), but the hand-posted row is what counts.
     expect((await failures(s)).map((f) => f.entity_id)).toEqual(['Atlantis,GR'])
     s.clock.now += 40 * day
     expect((await post(s, '/v1/geography/cities/plan')).body.total).toBe(0)
