@@ -207,6 +207,17 @@ describe('city coordinates from OpenWeather (GEOCODER=openweather)', () => {
     await expectNoKey(s, 'revoked-openweather-key-42', [fetched.body, runs])
   })
 
+  it('an OpenWeather that cannot be reached: 502 UPSTREAM_FAILED, retryable, nothing recorded, the key nowhere', async () => {
+    const s = await setup({ openweather: true, env: { OPENWEATHER_URL: 'http://127.0.0.1:9' } })
+    const plan = await post(s, '/v1/geography/cities/plan')
+    const fetched = await post(s, '/v1/geography/cities/fetch', plan.body.batches[0])
+    expect(fetched.status).toBe(502)
+    expect(fetched.body).toMatchObject({ code: 'UPSTREAM_FAILED', retryable: true })
+    expect(fetched.body.message).toContain('appid=%5Bredacted%5D')
+    expect(await failures(s)).toEqual([])
+    await expectNoKey(s, s.openweather!.apiKey, [fetched.body])
+  })
+
   it('429: waits out a short Retry-After, answers rate_limited past the budget, and records no failure for it', async () => {
     const s = await setup({ openweather: true })
     s.openweather!.server.fault('/geo/1.0/direct', { kind: 'status', status: 429, retryAfter: 2, json: openWeatherBodies.blocked }, 1)
