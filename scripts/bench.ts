@@ -7,6 +7,7 @@ import { batchSizes, type CatalogKind } from '../src/stages/spotify/client.ts'
 import { createFakeSpotify, seedCatalog, type FakeSpotify } from '../test/fakes/fake-spotify.ts'
 import { exportEntry } from '../test/helpers/export.ts'
 import { generateExport, type GeneratedExport } from './bench/export-history.ts'
+import { benchPlaces, buildGeographyLake, runCities } from './bench/geography.ts'
 import { runGranular } from './bench/granular.ts'
 import { ok } from './lib/http.ts'
 import { buildLargeLake, lakePlays, type LargeLake } from './bench/lake-fixture.ts'
@@ -234,6 +235,41 @@ async function measureWrites (report: Report, service: Service, lake: LargeLake)
     `${trackWrite.body.records.inserted}, ${thousands(trackWrite.body.records.playsToFill ?? 0)} plays, then ${left.body.records.playsToFill}`, `${writeRecords}, > 0 plays, then 0`)
 }
 
+// 4. Geography: 1,000 distinct places geocoded offline, and the service's memory with the gazetteer loaded.
+
+const geocodeTargetMs = 2000
+const gazetteerPeakRssTarget = 200 * MB
+
+async function measureGeography (report: Report): Promise<void> {
+  let areas = 0
+  const prepare = async (dir: string): Promise<void> => {
+    progress(`seeding mbz_area_hierarchy with ${benchPlaces + 1} places`)
+    areas = await buildGeographyLake(path.join(dir, 'data'), benchPlaces + 1)
+  }
+  await withService(report, 'geography', { prepare }, async (service) => {
+    const base = await ok(service.url, 'POST', '/v1/geography/base', { json: {} })
+    report.timing(`geography: base rules for ${thousands(areas)} areas`, base.ms)
+    report.check('geography: areas done / without a country', base.body.processed === areas && base.body.withoutCountry === 0 && base.body.done,
+      `${base.body.processed} / ${base.body.withoutCountry}`, `${areas} / 0`)
+    report.memory('geography: service RSS before the gazetteer (VmRSS)', memoryOf(service.pid).rss)
+
+    // The gazetteer is read once, on the first fetch of the process: one place pays for it.
+    progress('geocoding offline')
+    const first = await runCities(service.url, { batchSize: 1, limit: 1 })
+    report.timing('geography: first fetch of the process (reads the gazetteer), 1 place', first.fetchMs[0]!)
+    const run = await runCities(service.url, { batchSize: 500 })
+    report.timing(`geography: ${thousands(run.planned)} places geocoded offline (plan, ${run.fetchMs.length} × fetch + write)`, run.ms, geocodeTargetMs)
+    report.info('geography: the fetch calls', run.fetchMs.map((t) => ms(t)).join(', '))
+    report.check('geography: planned / coordinates / misses', run.planned === benchPlaces && run.records + run.failures === benchPlaces && run.records >= benchPlaces * 0.97 && run.inserted === run.records,
+      `${run.planned} / ${run.records} / ${run.failures}`, `${benchPlaces} / ≥ 97% / rest`)
+    const after = memoryOf(service.pid)
+    report.memory('geography: service RSS with the gazetteer loaded (VmRSS)', after.rss)
+    report.memory('geography: service peak RSS (VmHWM)', after.peak, gazetteerPeakRssTarget)
+    const again = await ok(service.url, 'POST', '/v1/geography/cities/plan', { json: {} })
+    report.check('geography: a second plan', again.body.total === 0, String(again.body.total), '0')
+  })
+}
+
 const loadAtStart = os.loadavg()[0]!
 
 /** The load average says whether other work on the machine shared the CPUs with the bench. */
@@ -256,6 +292,7 @@ if (wanted('spotify')) {
   await measureSpotifyCalls(report, true)
 }
 if (wanted('plans')) await measurePlans(report)
+if (wanted('geography')) await measureGeography(report)
 
 console.log(`\n${formatTable(report.rows)}\n`)
 for (const { name, lines } of serviceLogs) {

@@ -176,6 +176,112 @@ const phases: Array<{ name: string, run: (ctx: Context) => Promise<void> }> = [
   },
 ]
 
+// Geography phases: they read the mbz_area_hierarchy rows the MusicBrainz phases (before them) produce.
+
+/** Places whose coordinates the gazetteer must get right whenever the MusicBrainz fake names them. */
+const knownPlaces: Record<string, [number, number]> = {
+  'London,GB': [51.51, -0.13],
+  'Portland,OR,US': [45.52, -122.68],
+  'Portland,ME,US': [43.66, -70.26],
+  'Seattle,WA,US': [47.61, -122.33],
+  'Nashville,TN,US': [36.17, -86.78],
+  'Manchester,GB': [53.48, -2.24],
+  'Berlin,DE': [52.52, 13.41],
+  'Stockholm,SE': [59.33, 18.07],
+  'Reykjavik,IS': [64.14, -21.9],
+  'Tokyo,JP': [35.69, 139.69],
+  'Melbourne,AU': [-37.81, 144.96],
+  'Montreal,CA': [45.51, -73.59],
+  'Moscow,RU': [55.75, 37.62],
+}
+
+/** Loud, because a skipped phase proves nothing: the MusicBrainz phases have to produce area rows first. */
+function skipWithoutAreas (phase: string): void {
+  log(`!!!!!!!! ${phase}: SKIPPED the lake checks: mbz_area_hierarchy has no rows (no MusicBrainz phase produced any); the workflow ran on an empty table only`)
+}
+
+const geographyPhases: Array<{ name: string, run: (ctx: Context) => Promise<void> }> = [
+  {
+    name: 'Geography Base Enrichment adds continent, codes and params to every area',
+    async run (ctx) {
+      const [last] = await ctx.execute('Geography Base Enrichment')
+      assert.equal(last?.done, true, 'the workflow ends on a done answer')
+      const areas = await ctx.table('mbz_area_hierarchy')
+      if (areas.length === 0) return skipWithoutAreas('Geography Base Enrichment')
+      for (const area of areas) {
+        const what = `${area.area_name} (${area.area_id})`
+        assert.ok(area.geo_at, `${what}: geo_at set`)
+        // MusicBrainz's XE (Europe) and XW (Worldwide) are no country.
+        const hasCountry = /^[A-Z]{2}$/.test(area.country_code ?? '') && !['XE', 'XW'].includes(area.country_code)
+        if (hasCountry) {
+          assert.match(area.continent_code ?? '', /^(AF|AN|AS|EU|NA|OC|SA)$/, `${what}: continent code`)
+          assert.ok(area.continent, `${what}: continent`)
+        }
+        if (hasCountry && (area.city || area.municipality || area.district)) assert.ok(area.params, `${what}: params`)
+        if (area.params) {
+          assert.match(area.params, /^[^,]+,[A-Z]{2}(,US)?$/, `${what}: params shape`)
+          if (area.country_code === 'US' && area.state_code) assert.ok(area.params.endsWith(`,${area.state_code},US`), `${what}: City,ST,US`)
+        }
+        if (area.subdivision_code?.startsWith('US-') && area.country_code === 'US') assert.equal(area.state_code, area.subdivision_code.slice(3), `${what}: state code`)
+      }
+      log(`  ${areas.length} areas, ${areas.filter((a) => a.params).length} with params, continents ${[...new Set(areas.map((a) => a.continent_code))].join(' ')}`)
+    },
+  },
+  {
+    name: 'Geography Coordinate Enrichment geocodes every place offline, or records the miss with its reason',
+    async run (ctx) {
+      const [summary] = await ctx.execute('Geography Coordinate Enrichment')
+      assert.equal(summary?.totals?.failed ?? 0, 0, 'no failed batches')
+      assert.equal(summary?.totals?.written ?? 0, summary?.totals?.batches ?? 0, 'every batch written')
+      const areas = await ctx.table('mbz_area_hierarchy')
+      if (areas.length === 0) return skipWithoutAreas('Geography Coordinate Enrichment')
+      const wanted = new Set(areas.map((a) => a.params).filter(Boolean))
+      const cities = new Map((await ctx.table('cities_with_lat_long')).map((c) => [c.params, c]))
+      const misses = new Map((await ctx.table('enrichment_failures')).filter((f) => f.stage === 'geography' && f.resource === 'cities').map((f) => [f.entity_id, f]))
+      for (const params of wanted) {
+        assert.ok(cities.has(params) !== misses.has(params), `${params}: coordinates or a miss, exactly one`)
+        const city = cities.get(params)
+        if (city) {
+          assert.equal(city.provider, 'geonames', `${params}: offline`)
+          assert.ok(typeof city.lat === 'number' && typeof city.lon === 'number', `${params}: coordinates`)
+        } else {
+          assert.match(misses.get(params)!.reason, /knows no place/, `${params}: the miss says why`)
+        }
+      }
+      for (const [params, [lat, lon]] of Object.entries(knownPlaces)) {
+        const city = cities.get(params)
+        if (!wanted.has(params)) continue
+        assert.ok(city, `${params}: a known place has coordinates`)
+        assert.ok(Math.abs(city.lat - lat) < 0.3 && Math.abs(city.lon - lon) < 0.3, `${params}: ${city.lat},${city.lon} is near ${lat},${lon}`)
+      }
+      log(`  ${wanted.size} places: ${cities.size} with coordinates, ${misses.size} misses`)
+    },
+  },
+  {
+    name: 'Coordinates posted by hand stick; a second geography run changes nothing',
+    async run (ctx) {
+      const misses = (await ctx.table('enrichment_failures')).filter((f) => f.stage === 'geography')
+      const manual = misses[0]?.entity_id
+      if (manual) {
+        const posted = await ctx.service.call('POST', '/v1/geography/cities/write', { records: [{ params: manual, lat: 10.5, lon: 20.25 }] })
+        assert.equal(posted.status, 200, `hand-posted coordinates answered ${posted.status}`)
+      }
+      const tables = ['mbz_area_hierarchy', 'cities_with_lat_long', 'enrichment_failures']
+      const before = await snapshot(ctx, tables)
+      const [base] = await ctx.execute('Geography Base Enrichment')
+      assert.equal(base?.processed, 0, 'no area done twice')
+      const [summary] = await ctx.execute('Geography Coordinate Enrichment')
+      assert.equal(summary?.total, 0, 'empty plan: misses wait out their backoff, hand-posted rows are never planned')
+      assert.equal(await snapshot(ctx, tables), before, 'no row changed')
+      if (manual) {
+        const row = (await ctx.table('cities_with_lat_long')).find((c) => c.params === manual)
+        assert.deepEqual([row?.provider, row?.lat, row?.lon], ['manual', 10.5, 20.25], 'the hand-posted row is kept')
+      }
+    },
+  },
+]
+phases.push(...geographyPhases)
+
 async function main (): Promise<void> {
   await ensureN8n(log)
   log('building the service as it runs in production')

@@ -1,3 +1,4 @@
+import type Bottleneck from 'bottleneck'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { installBearerAuth } from './auth.ts'
@@ -23,12 +24,16 @@ import { runRoutes } from './runs/routes.ts'
 import { createSecrets } from './secrets.ts'
 import { validationOptions } from './validation.ts'
 import { version } from './version.ts'
+import type { Gazetteer } from './stages/geography/gazetteer.ts'
+import { geographyRoutes } from './stages/geography/routes.ts'
+import { createGeographySteps } from './stages/geography/service.ts'
 import { createExportImport } from './stages/ingest/export-import.ts'
 import { createListenBrainzClient } from './stages/ingest/listenbrainz-client.ts'
 import { createListenBrainzIngest } from './stages/ingest/listenbrainz.ts'
 import { createRecentlyPlayed } from './stages/ingest/recently-played.ts'
 import { ingestRoutes } from './stages/ingest/routes.ts'
 import { tracksPlayed } from './stages/ingest/tables.ts'
+import { mbzAreaHierarchy, mbzArtistInfo } from './stages/musicbrainz/tables.ts'
 import { createSpotifyAuth } from './stages/spotify/auth.ts'
 import { createSpotifyClient } from './stages/spotify/client.ts'
 import { trackRecord } from './stages/spotify/mappers.ts'
@@ -52,6 +57,10 @@ export interface AppDeps {
   logStream?: { write (line: string): void }
   /** How long a request body may send nothing (default: TRACKLAKE_BODY_TIMEOUT_SECONDS; tests shorten it). */
   bodyTimeoutMs?: number
+  /** The offline gazetteer (tests share one loaded copy between apps). */
+  gazetteer?: Gazetteer
+  /** Paces OpenWeather calls instead of the 60-a-minute limiter (tests call the fake without the 1 s spacing). */
+  openWeatherLimiter?: Bottleneck
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -82,6 +91,18 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const spotify = createSpotifyClient({ config, auth: spotifyAuth, state, upstream, limiter: limiters.spotify, log: app.log })
   const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: app.log, delayMs: deps.refillDelayMs, scheduler: deps.refillScheduler })
   const spotifySteps = createSpotifySteps({ lake, raw, spotify, now, refill, plays: tracksPlayed })
+
+  const geographySteps = createGeographySteps({
+    config,
+    lake,
+    raw,
+    now,
+    upstream,
+    limiter: deps.openWeatherLimiter ?? limiters.openweather,
+    // The geography stage fills the MusicBrainz stage's area rows and weighs places by its artists.
+    areas: { hierarchy: mbzAreaHierarchy, artists: { table: mbzArtistInfo, id: 'id', areaColumns: ['area_id', 'begin_area_id', 'end_area_id'] } },
+    gazetteer: deps.gazetteer,
+  })
 
   const ingest = {
     recentlyPlayed: createRecentlyPlayed({
@@ -124,6 +145,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(runRoutes, { prefix: '/v1', runs })
   await app.register(ingestRoutes, { prefix: '/v1/ingest', ingest })
   await app.register(spotifyRoutes, { prefix: '/v1/spotify', steps: spotifySteps, plans, lake, now })
+  await app.register(geographyRoutes, { prefix: '/v1/geography', steps: geographySteps, plans, lake, now })
 
   app.addHook('onClose', async () => {
     await stopLimiters(limiters)

@@ -65,6 +65,25 @@ export function trackIngestionWorkflow (): Workflow {
   ], 'Every 30 minutes: new plays from Spotify recently-played and from ListenBrainz into tracks_played.')
 }
 
+/**
+ * Geography base enrichment: one time-boxed call after another until the service answers done (no network, so no
+ * rate limit to stop on). Ends with the last answer: rows done by that call, rows without a city or a country.
+ */
+export function geographyBaseWorkflow (): Workflow {
+  return workflow('tlGeoBase', 'Geography Base Enrichment', [
+    subWorkflowTrigger([0, 0]),
+    manualTrigger([0, 200]),
+    tracklakeRequest('Enrich Areas', [240, 100], { method: 'POST', path: '/v1/geography/base', body: '={{ JSON.stringify({}) }}', timeoutMs: 600_000 }),
+    ifNode('Done?', [480, 100], { left: '={{ $json.done }}', operator: { type: 'boolean', operation: 'equals' }, right: true }),
+  ], [
+    ['When Executed by Another Workflow', 0, 'Enrich Areas'],
+    ['Run Manually', 0, 'Enrich Areas'],
+    ['Enrich Areas', 0, 'Done?'],
+    // Not done: the call's time box ran out; the next call goes on where it stopped.
+    ['Done?', 1, 'Enrich Areas'],
+  ], 'Adds continent, country and state codes and the geocoding key (params) to every new mbz_area_hierarchy row. No network.')
+}
+
 /** Every workflow, keyed by its file name in n8n-workflows/. */
 export function allWorkflows (): Record<string, Workflow> {
   return {
@@ -72,5 +91,7 @@ export function allWorkflows (): Record<string, Workflow> {
     'spotify-track-resolution.json': granularWorkflow({ id: 'tlSpotifyTracks', name: 'Spotify Track Resolution', path: '/v1/spotify/tracks', what: 'Resolves imported plays to Spotify artist and album ids, ISRC and duration' }),
     'spotify-artist-enrichment.json': granularWorkflow({ id: 'tlSpotifyArtists', name: 'Spotify Artist Enrichment', path: '/v1/spotify/artists', what: 'Enriches played artists from Spotify' }),
     'spotify-album-enrichment.json': granularWorkflow({ id: 'tlSpotifyAlbums', name: 'Spotify Album Enrichment', path: '/v1/spotify/albums', what: 'Enriches played albums from Spotify' }),
+    'geography-base-enrichment.json': geographyBaseWorkflow(),
+    'geography-coordinate-enrichment.json': granularWorkflow({ id: 'tlGeoCities', name: 'Geography Coordinate Enrichment', path: '/v1/geography/cities', what: 'Geocodes the places artists come from (offline GeoNames gazetteer, or OpenWeather with GEOCODER=openweather)' }),
   }
 }

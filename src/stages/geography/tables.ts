@@ -11,8 +11,8 @@ export const citiesWithLatLong = defineTable({
     city_name: c.varchar('city', { maxLength: 400 }),
     state_code: c.varchar('state code (US)', { maxLength: 8 }),
     country_code: c.varchar('ISO 3166-1 alpha-2', { maxLength: 8 }),
-    lat: c.double('latitude', { minimum: -90, maximum: 90 }),
-    lon: c.double('longitude', { minimum: -180, maximum: 180 }),
+    lat: required(c.double('latitude', { minimum: -90, maximum: 90 })),
+    lon: required(c.double('longitude', { minimum: -180, maximum: 180 })),
     provider: c.oneOf('geonames (offline gazetteer), openweather or manual', [...geocodingProviders]),
     matched_name: c.varchar('the place the geocoder matched', { maxLength: 400 }),
     population: c.bigint('its population, when the geocoder knows it', { minimum: 0 }),
@@ -21,3 +21,6 @@ export const citiesWithLatLong = defineTable({
 })
 
 export type CityRow = RowOf<typeof citiesWithLatLong>
+
+/** A record as the write route takes it and a fetch answers it: params and coordinates, the rest optional. */
+export type CityRecord = Pick<CityRow, 'params' | 'lat' | 'lon'> & Partial<CityRow>

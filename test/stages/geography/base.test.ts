@@ -1,3 +1,4 @@
+import { countries } from 'countries-list'
 import { describe, expect, it } from 'vitest'
 import {
   cleanPlaceName,
@@ -5,6 +6,7 @@ import {
   countryCodeForName,
   geocodingParams,
   geographyBase,
+  m49Continents,
   parseGeocodingParams,
   type AreaHierarchyRow,
   type AreaPathEntry,
@@ -74,6 +76,21 @@ describe('geographyBase', () => {
     }
     expect(continentOf('XX')).toBeUndefined()
     expect(continentOf(null)).toBeUndefined()
+  })
+
+  it('places transcontinental countries as the UN M49 geoscheme does: Russia in Europe', () => {
+    expect(countries.RU.continent).toBe('AS') // what countries-list says
+    expect(continentOf('RU')).toEqual({ code: 'EU', name: 'Europe' })
+    expect(geographyBase({ area_id: 'm', city: 'Moscow', country: 'Russia', country_code: 'RU' })).toMatchObject({ continent: 'Europe', continent_code: 'EU', params: 'Moscow,RU' })
+    expect(geographyBase({ area_id: 'v', city: 'Vladivostok', country: 'Russia', country_code: 'RU' }).continent_code).toBe('EU')
+    expect(geographyBase({ area_id: 'su', area_type: 'Country', area_name: 'Soviet Union', country: 'Soviet Union' }).continent_code).toBe('EU')
+    for (const [code, continent] of [['TR', 'AS'], ['KZ', 'AS'], ['GE', 'AS'], ['AZ', 'AS'], ['EG', 'AF'], ['DK', 'EU'], ['AM', 'AS'], ['CY', 'EU']] as const) {
+      expect(continentOf(code)?.code, code).toBe(continent)
+    }
+    // Every country countries-list puts on two continents has its M49 continent, one of those two.
+    const transcontinental = Object.entries(countries).filter(([, country]) => (country as { continents?: string[] }).continents !== undefined)
+    expect(transcontinental.map(([code]) => code).sort()).toEqual(Object.keys(m49Continents).sort())
+    for (const [code, country] of transcontinental) expect((country as { continents: string[] }).continents, code).toContain(m49Continents[code])
   })
 
   it('keeps territories under their own code and continent instead of the sovereign country', () => {
