@@ -114,8 +114,17 @@ export async function createN8n (env: Record<string, string>): Promise<N8n> {
       await cli(['publish:workflow', `--id=${id}`])
     },
     async execute (id) {
-      const result = await cli(['execute', `--id=${id}`, '--rawOutput'])
-      return lastNodeItems(result.stdout, id)
+      const args = ['execute', `--id=${id}`, '--rawOutput']
+      const result = await run(n8nBin, args, { env: { ...n8nEnv, N8N_RUNNERS_BROKER_PORT: String(await freePort()) }, timeoutMs: 900_000 })
+      // The run data decides, not the exit code: n8n's CLI has been seen to exit 1 after printing a successful run
+      // (shutting its task broker down). A run that printed no run data, or one that failed, still fails here.
+      if (result.code !== 0) console.log(`[e2e] n8n ${args.join(' ')} exited ${result.code}; judging by the printed run data`)
+      try {
+        return lastNodeItems(result.stdout, id)
+      } catch (err) {
+        if (result.code === 0) throw err
+        throw new Error(`n8n ${args.join(' ')} failed (${result.code}): ${(err as Error).message}\n${result.stderr.slice(-3000)}`)
+      }
     },
     async cleanup () {
       await fs.rm(folder, { recursive: true, force: true })
