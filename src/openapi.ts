@@ -10,6 +10,7 @@ export const apiTags = [
   { name: 'batches', description: 'plans, batch progress and run records' },
   { name: 'ingest', description: 'listening history in: Spotify polling, the extended streaming history export, ListenBrainz' },
   { name: 'spotify', description: 'granular Spotify enrichment of tracks, artists and albums' },
+  { name: 'daily', description: 'the Daily ETL in-process: every stage in order, through the same routes (for use without n8n)' },
 ]
 
 export async function registerOpenApi (app: FastifyInstance, version: string): Promise<void> {
