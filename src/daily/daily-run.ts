@@ -96,8 +96,11 @@ export function createDailyRun (deps: { chain: readonly StepDescriptor[], call: 
       const resumed = stored !== undefined && stored.finishedAt === null && options.restart !== true
       const run = resumed ? stored : fresh()
       let finished = 0
+      // Every call gets at least one unit of work done (a plan, a batch, a call), however short its time box.
+      let worked = false
+      const timeUp = (): boolean => worked && options.timeUp()
       await save(run)
-      while (run.stepIndex < chain.length && !options.timeUp()) {
+      while (run.stepIndex < chain.length && !timeUp()) {
         const step = chain[run.stepIndex]!
         // A cursor of another step (the chain changed between two calls) is dropped: the step starts afresh.
         const resume = run.cursor?.step === step.name ? run.cursor : null
@@ -105,11 +108,12 @@ export function createDailyRun (deps: { chain: readonly StepDescriptor[], call: 
         const result = await runStep(step, {
           call,
           now,
-          shouldStop: options.timeUp,
+          shouldStop: timeUp,
           secondsLeft: options.secondsLeft,
           onProgress: options.onProgress,
           resume: resume ?? undefined,
           onCursor: async (cursor) => {
+            worked = true
             run.cursor = cursor
             await save(run)
           },
@@ -119,6 +123,7 @@ export function createDailyRun (deps: { chain: readonly StepDescriptor[], call: 
           await save(run)
           break
         }
+        worked = true
         run.steps.push(result.summary)
         run.cursor = null
         run.stepIndex++
