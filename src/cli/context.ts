@@ -1,7 +1,6 @@
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../app.ts'
 import type { Config } from '../config.ts'
 import { httpCaller, injectCaller, type RouteAnswer, type RouteCaller } from '../daily/route-caller.ts'
 import { createStateStore, type StateStore } from '../lake/state-store.ts'
@@ -45,6 +44,8 @@ export async function openService (config: Config, io: CliIo, command: string): 
   try {
     // Log lines go to stderr, errors only unless LOG_LEVEL asks for more: stdout is for progress and results, and a
     // step's refusal (a missing credential) is in its summary already.
+    // Imported here: commands that fail before opening the lake answer without loading DuckDB and the app.
+    const { buildApp } = await import('../app.ts')
     app = await buildApp({ ...config, logLevel: io.env.LOG_LEVEL ? config.logLevel : 'error' }, { logStream: process.stderr })
     await app.ready()
   } catch (err) {

@@ -2,12 +2,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { ConfigError, loadConfig, type Config } from '../config.ts'
 import { allSteps, dailyChain } from '../daily/steps.ts'
 import { version } from '../version.ts'
-import { authSpotifyCommand } from './auth-spotify.ts'
-import { importHistoryCommand } from './import-history.ts'
 import { CliFailure, oneLine, processIo, type CliIo } from './io.ts'
-import { runCommand } from './run.ts'
-import { serve } from './serve.ts'
-import { statusCommand } from './status.ts'
 
 const integerIn = (min: number, max: number) => (raw: string): number => {
   const value = Number(raw)
@@ -28,6 +23,8 @@ function stepList (): string {
     ...allSteps.map((s) => `  ${s.name.padEnd(width)}  ${s.title}${daily.has(s.name) ? '' : ' (not in the Daily ETL)'}`),
   ].join('\n')
 }
+
+// Commands are imported when they run: --help and bad usage answer at once, without loading DuckDB and the app.
 
 /** Parses the command line and runs one command; answers the exit code, or undefined for `serve` (it keeps running). */
 export async function main (argv: string[], io: CliIo = processIo()): Promise<number | undefined> {
@@ -62,7 +59,9 @@ export async function main (argv: string[], io: CliIo = processIo()): Promise<nu
     .description('run the service (what npm start and the container run)')
     .addHelpText('after', exitCodes)
     .action(async () => {
-      await serve(config())
+      const settings = config()
+      const { serve } = await import('./serve.ts')
+      await serve(settings)
       code = undefined
     })
 
@@ -72,7 +71,9 @@ export async function main (argv: string[], io: CliIo = processIo()): Promise<nu
     .option('--restart', 'run daily: start a new run instead of continuing an unfinished one')
     .addHelpText('after', `${stepList()}\n\nA progress bar per step on a terminal, plain lines otherwise, and a summary table at the end.\nCtrl-C stops after the current batch: what was written stays, and the same command continues.${exitCodes}`)
     .action(async (step: string, options: { restart?: boolean }) => {
-      code = await runCommand(step, options, config(), io)
+      const settings = config()
+      const { runCommand } = await import('./run.ts')
+      code = await runCommand(step, options, settings, io)
     })
 
   program.command('import-history')
@@ -80,7 +81,9 @@ export async function main (argv: string[], io: CliIo = processIo()): Promise<nu
     .argument('<path>', 'my_spotify_data.zip, its unpacked folder, or one Streaming_History_Audio_*.json')
     .addHelpText('after', `\nThe same import as POST /v1/ingest/streaming-history: importing the same export twice adds nothing.${exitCodes}`)
     .action(async (target: string) => {
-      code = await importHistoryCommand(target, config(), io)
+      const settings = config()
+      const { importHistoryCommand } = await import('./import-history.ts')
+      code = await importHistoryCommand(target, settings, io)
     })
 
   const auth = program.command('auth')
@@ -94,7 +97,9 @@ export async function main (argv: string[], io: CliIo = processIo()): Promise<nu
     .option('--timeout <seconds>', 'give up after this long', integerIn(1, 86_400), 300)
     .addHelpText('after', `\nNeeds SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET. Spotify does not accept localhost: the redirect URI is 127.0.0.1.${exitCodes}`)
     .action(async (options: { port: number, listen: string, open: boolean, timeout: number }) => {
-      code = await authSpotifyCommand(config(), io, { port: options.port, listen: options.listen, open: options.open, timeoutSeconds: options.timeout })
+      const settings = config()
+      const { authSpotifyCommand } = await import('./auth-spotify.ts')
+      code = await authSpotifyCommand(settings, io, { port: options.port, listen: options.listen, open: options.open, timeoutSeconds: options.timeout })
     })
 
   program.command('status')
@@ -102,7 +107,9 @@ export async function main (argv: string[], io: CliIo = processIo()): Promise<nu
     .option('--runs <count>', 'how many of the latest runs to show', integerIn(1, 1000), 10)
     .addHelpText('after', exitCodes)
     .action(async (options: { runs: number }) => {
-      code = await statusCommand(config(), io, { runs: options.runs })
+      const settings = config()
+      const { statusCommand } = await import('./status.ts')
+      code = await statusCommand(settings, io, { runs: options.runs })
     })
 
   try {
