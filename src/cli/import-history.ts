@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { Transform } from 'node:stream'
 import type { Config } from '../config.ts'
 import { answerMessage } from '../daily/route-caller.ts'
 import { openService } from './context.ts'
@@ -64,11 +65,14 @@ export async function importHistoryCommand (target: string, config: Config, io: 
     progress.start('import-history', 'Listening history')
     progress.update(0, total, bytes(total))
     for (const upload of uploads) {
-      const stream = createReadStream(upload.file)
-      stream.on('data', (chunk) => {
-        sent += chunk.length
-        progress.update(sent, total, `${bytes(sent)} of ${bytes(total)}`)
-      })
+      // Counted as the route reads it (a 'data' listener on the file itself would start the flow before anyone reads).
+      const stream = createReadStream(upload.file).pipe(new Transform({
+        transform (chunk: Buffer, _encoding, done) {
+          sent += chunk.length
+          progress.update(sent, total, `${bytes(sent)} of ${bytes(total)}`)
+          done(null, chunk)
+        },
+      }))
       const query = upload.contentType === 'application/json' ? `?file=${encodeURIComponent(upload.name)}` : ''
       const answer = await service.upload(`/v1/ingest/streaming-history${query}`, upload.contentType, stream, upload.bytes)
       if (answer.status !== 200) throw new CliFailure(`${upload.name}: ${answerMessage(answer)}`)

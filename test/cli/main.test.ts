@@ -5,7 +5,7 @@ import { runCli } from '../helpers/cli.ts'
 const env = { TRACKLAKE_DATA_DIR: '/nonexistent/never-opened' }
 
 // Every case starts Node processes; the shared CI machines can be slow to.
-describe('tracklake (the command line)', { timeout: 90_000 }, () => {
+describe('tracklake (the command line)', { timeout: 180_000 }, () => {
   it('--help on the program and on every command, exit 0', async () => {
     const top = await runCli(['--help'], env)
     expect(top.code).toBe(0)
