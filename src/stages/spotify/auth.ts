@@ -47,8 +47,8 @@ const fingerprint = (value: string | undefined): string => createHash('sha256').
 const storedApplies = (stored: StoredRefreshToken, envToken: string | undefined): boolean =>
   !envToken || stored.envFingerprint === fingerprint(envToken)
 
-export const refreshTokenHelp = 'Get a new one with `tracklake auth spotify` (README: "Spotify refresh token"); ' +
-  'the service uses it from its next call.'
+export const refreshTokenHelp = 'Get a new one with `tracklake auth spotify` (README: "Spotify refresh token"): the service uses it ' +
+  'from its next call, no restart needed (or set a new SPOTIFY_REFRESH_TOKEN and restart).'
 
 /** The accounts service's base URL, whatever suffix SPOTIFY_ACCOUNTS_URL was given with. */
 export const accountsBaseUrl = (config: Config): string => stripSuffix(stripSuffix(config.spotify.accountsUrl, '/api/token'), '/api')
