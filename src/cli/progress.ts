@@ -19,7 +19,7 @@ export function createProgress (out: Output, now: () => number = Date.now): Prog
   let title = ''
   let startedAt = 0
   let firstDone: number | undefined
-  let lastPlainAt = 0
+  let lastPlainAt: number | undefined
   let drawn = false
 
   function rateAndEta (done: number, total: number): { rate: string, eta: string } {
@@ -36,7 +36,7 @@ export function createProgress (out: Output, now: () => number = Date.now): Prog
       title = stepTitle
       startedAt = now()
       firstDone = undefined
-      lastPlainAt = 0
+      lastPlainAt = undefined
       drawn = false
     },
     update (done, total, extra) {
@@ -54,7 +54,7 @@ export function createProgress (out: Output, now: () => number = Date.now): Prog
       }
       const at = now()
       if (total === 0) return
-      if (lastPlainAt !== 0 && done < total && at - lastPlainAt < plainEveryMs) return
+      if (lastPlainAt !== undefined && done < total && at - lastPlainAt < plainEveryMs) return
       lastPlainAt = at
       out.write(`${name}: ${count(done)}/${count(total)} (${percent}%), ${rate}, ${eta} left${tail}\n`)
     },
