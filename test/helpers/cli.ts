@@ -42,7 +42,7 @@ export function startCli (args: string[], env: Record<string, string>): CliChild
     })
   })
   let done = false
-  void exited.then(() => { done = true })
+  exited.then(() => { done = true }, () => {})
   return {
     child,
     stdout: () => stdout,
