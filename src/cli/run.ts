@@ -7,6 +7,9 @@ import { count, duration, relative, table } from './format.ts'
 import { CliFailure, type CliIo } from './io.ts'
 import { createProgress, type Progress } from './progress.ts'
 
+/** A simple step's calls are time-boxed this short, so Ctrl-C between two calls comes soon. */
+const simpleCallSeconds = (): number => 30
+
 /** Ctrl-C (or SIGTERM) once: stop after the current batch; twice: stop now (the lake's writes are atomic either way). */
 function createStopper (io: CliIo): { requested: () => boolean, dispose: () => void } {
   let requested = false
@@ -75,7 +78,7 @@ export async function runCommand (target: string, options: { restart?: boolean }
   try {
     if (step) {
       progress.start(step.name, step.title)
-      const outcome = await runStep(step, { call: service.call, shouldStop: stopper.requested, onProgress: (e) => progress.update(e.done, e.total) })
+      const outcome = await runStep(step, { call: service.call, shouldStop: stopper.requested, secondsLeft: simpleCallSeconds, onProgress: (e) => progress.update(e.done, e.total) })
       summaries = [outcome.kind === 'finished' ? outcome.summary : stoppedSummary(step, outcome.cursor)]
       progress.end(stepLine(summaries[0]!))
     } else if (service.mode === 'in-process') {
@@ -109,6 +112,7 @@ async function dailyInProcess (service: ServiceHandle, options: { restart?: bool
   }
   const { run } = await daily.advance({
     timeUp: stop,
+    secondsLeft: simpleCallSeconds,
     restart: options.restart,
     onStepStart: (step) => progress.start(step.name, step.title),
     onProgress: (event) => progress.update(event.done, event.total),

@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from '../app.ts'
 import { ConfigError, loadConfig, type Config } from '../config.ts'
-import { acquireLake } from './lake-owner.ts'
+import { acquireLake, LakeBusy } from './lake-owner.ts'
 
 /** The service: owns the lake, listens, and closes gracefully on a signal (what `tracklake serve` and `npm start` run). */
 export async function serve (config: Config): Promise<void> {
@@ -45,5 +45,11 @@ export async function serveFromEnvironment (): Promise<void> {
     }
     throw err
   }
-  await serve(config)
+  try {
+    await serve(config)
+  } catch (err) {
+    if (!(err instanceof LakeBusy)) throw err
+    console.error(err.message)
+    process.exit(1)
+  }
 }

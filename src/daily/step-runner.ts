@@ -95,6 +95,9 @@ export function stoppedSummary (step: StepDescriptor, cursor: StepCursor): StepS
 
 const isMissingRoute = (answer: RouteAnswer): boolean => answer.status === 404 && errorCode(answer) === 'ROUTE_NOT_FOUND'
 
+const refusesMaxSeconds = (answer: RouteAnswer): boolean =>
+  answer.status === 400 && ((answer.body as { details?: Array<{ field?: unknown }> } | undefined)?.details ?? []).some((d) => d.field === 'body.maxSeconds')
+
 /**
  * Drives one step through its routes. A granular step the way the n8n workflow does: plan, then for each batch fetch
  * and write it (naming planId and offset), stopping after a rate-limited batch; a failed batch does not stop the rest.
@@ -201,12 +204,18 @@ export async function runStep (step: StepDescriptor, options: StepRunOptions): P
   async function simple (): Promise<StepRunResult> {
     const maxCalls = options.maxSimpleCalls ?? 1000
     let idle = 0
+    let timeBoxed = step.timeBoxed !== false
     for (;;) {
       if (stop()) return { kind: 'paused', cursor }
       if (cursor.calls >= maxCalls) return { kind: 'finished', summary: summaryOf(step, cursor, 'failed', { message: `not done after ${cursor.calls} calls` }) }
-      const seconds = step.timeBoxed === false ? undefined : options.secondsLeft?.()
+      const seconds = timeBoxed ? options.secondsLeft?.() : undefined
       const body = seconds === undefined ? {} : { maxSeconds: Math.min(maxRouteSeconds, Math.max(1, Math.floor(seconds))) }
-      const answer = await call(step.path, body)
+      let answer = await call(step.path, body)
+      if (refusesMaxSeconds(answer) && 'maxSeconds' in body) {
+        // A step that takes no time box (its body schema has no maxSeconds) is called without one from then on.
+        timeBoxed = false
+        answer = await call(step.path, {})
+      }
       if (isMissingRoute(answer)) return { kind: 'finished', summary: summaryOf(step, cursor, 'not_available', { message: `no route ${step.path} in this version` }) }
       if (answer.status !== 200) return { kind: 'finished', summary: summaryOf(step, cursor, 'failed', { message: answerMessage(answer) }) }
       const result = answer.body as Record<string, unknown>

@@ -127,6 +127,16 @@ describe('the step runner, simple steps', () => {
     expect(result).toMatchObject({ kind: 'finished', summary: { status: 'done', processed: 6, calls: 3 } })
   })
 
+  it('a step whose body takes no maxSeconds is called without one', async () => {
+    const { call, calls } = scripted({
+      '/v1/toy/parse': (body) => 'maxSeconds' in body
+        ? { status: 400, body: { code: 'VALIDATION_FAILED', message: 'body.maxSeconds is not allowed', details: [{ field: 'body.maxSeconds', problem: 'is not allowed' }] } }
+        : ok({ done: true, processed: 4, remaining: 0, status: 'complete' }),
+    })
+    expect(await runStep(simple, { call, secondsLeft: () => 30 })).toMatchObject({ kind: 'finished', summary: { status: 'done', processed: 4 } })
+    expect(calls.map((c) => c.body)).toEqual([{ maxSeconds: 30 }, {}])
+  })
+
   it('nothing processed is "nothing to do"; rate limited says when; no progress is bounded', async () => {
     const idle = scripted({ '/v1/toy/parse': () => ok({ done: true, processed: 0, remaining: 0, status: 'complete' }) })
     expect(await runStep(simple, { call: idle.call })).toMatchObject({ kind: 'finished', summary: { status: 'nothing_to_do' } })
