@@ -62,15 +62,20 @@ export async function importHistoryCommand (target: string, config: Config, io: 
   const results: Array<{ name: string, answer: ImportAnswer }> = []
   let sent = 0
   try {
-    progress.start('import-history', 'Listening history')
-    progress.update(0, total, bytes(total))
+    progress.start('import-history', 'Listening history', bytes)
+    progress.update(0, total)
     for (const upload of uploads) {
       // Counted as the route reads it (a 'data' listener on the file itself would start the flow before anyone reads).
       const stream = createReadStream(upload.file).pipe(new Transform({
         transform (chunk: Buffer, _encoding, done) {
           sent += chunk.length
-          progress.update(sent, total, `${bytes(sent)} of ${bytes(total)}`)
+          progress.update(sent, total)
           done(null, chunk)
+        },
+        flush (done) {
+          // All sent: the import now writes the plays, which takes a while for a long history.
+          if (sent === total) progress.update(sent, total, 'writing to the lake…')
+          done()
         },
       }))
       const query = upload.contentType === 'application/json' ? `?file=${encodeURIComponent(upload.name)}` : ''

@@ -3,7 +3,8 @@ import type { Output } from './io.ts'
 
 /** Progress of one step at a time: a bar redrawn in place on a terminal, plain lines now and then otherwise. */
 export interface Progress {
-  start (name: string, title: string): void
+  /** `format` shows amounts (counts by default; `bytes` for an upload) */
+  start (name: string, title: string, format?: (n: number) => string): void
   update (done: number, total: number, extra?: string): void
   /** the step's closing line (its summary) */
   end (line: string): void
@@ -21,19 +22,21 @@ export function createProgress (out: Output, now: () => number = Date.now): Prog
   let firstDone: number | undefined
   let lastPlainAt: number | undefined
   let drawn = false
+  let format: (n: number) => string = count
 
   function rateAndEta (done: number, total: number): { rate: string, eta: string } {
     const elapsed = (now() - startedAt) / 1000
     const perSecond = firstDone === undefined || elapsed <= 0 ? 0 : (done - firstDone) / elapsed
-    const rate = perSecond > 0 ? `${perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond)}/s` : '–/s'
+    const rate = perSecond <= 0 ? '–/s' : format === count ? `${perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond)}/s` : `${format(Math.round(perSecond))}/s`
     const eta = done >= total ? '0 s' : perSecond > 0 ? duration((total - done) / perSecond) : '?'
     return { rate, eta }
   }
 
   return {
-    start (stepName, stepTitle) {
+    start (stepName, stepTitle, amounts = count) {
       name = stepName
       title = stepTitle
+      format = amounts
       startedAt = now()
       firstDone = undefined
       lastPlainAt = undefined
@@ -47,8 +50,8 @@ export function createProgress (out: Output, now: () => number = Date.now): Prog
       if (terminal) {
         const filled = total > 0 ? Math.round((done / total) * barWidth) : barWidth
         const bar = '█'.repeat(Math.min(barWidth, filled)) + '░'.repeat(Math.max(0, barWidth - filled))
-        const line = `${title.padEnd(26).slice(0, 26)} ${bar} ${count(done)}/${count(total)} ${String(percent).padStart(3)}%  ${rate}  ${eta} left${tail}`
-        out.write(`\r\x1b[2K${line.slice(0, Math.max(20, (out.columns ?? 120) - 1))}`)
+        const line = `${title.padEnd(26).slice(0, 26)} ${bar} ${format(done)}/${format(total)} ${String(percent).padStart(3)}%  ${rate}  ${eta} left${tail}`
+        out.write(`\r\x1b[2K${line.slice(0, Math.max(20, (out.columns || 120) - 1))}`)
         drawn = true
         return
       }
@@ -56,7 +59,7 @@ export function createProgress (out: Output, now: () => number = Date.now): Prog
       if (total === 0) return
       if (lastPlainAt !== undefined && done < total && at - lastPlainAt < plainEveryMs) return
       lastPlainAt = at
-      out.write(`${name}: ${count(done)}/${count(total)} (${percent}%), ${rate}, ${eta} left${tail}\n`)
+      out.write(`${name}: ${format(done)}/${format(total)} (${percent}%), ${rate}, ${eta} left${tail}\n`)
     },
     end (line) {
       if (terminal && drawn) out.write('\r\x1b[2K')

@@ -42,7 +42,8 @@ describe('tracklake import-history', { timeout: 180_000 }, () => {
     expect(first.stderr).toBe('')
     expect(first.code).toBe(0)
     // Not a terminal: plain progress lines, then the closing line and the summary table.
-    expect(first.stdout).toMatch(/^import-history: 0\/\d[\d,]* \(0%\)/m)
+    expect(first.stdout).toMatch(/^import-history: 0 B\/\d+(\.\d)? KB \(0%\)/m)
+    expect(first.stdout).toMatch(/^import-history: (\d+(\.\d)? KB)\/\1 \(100%\), .* writing to the lake…$/m)
     expect(first.stdout).toContain('import-history: 8 new plays of 8')
     expect(first.stdout).toMatch(/audio history files\s+2/)
     expect(first.stdout).toMatch(/podcasts, audiobooks, no track \(skipped\)\s+1/)
