@@ -126,6 +126,20 @@ describe('POST /v1/daily', () => {
     expect(statuses(answer.body)).toMatchObject({ 'spotify-artists': 'nothing_to_do', 'raw-retention': 'nothing_to_do' })
   })
 
+  it('one run at a time: a second call meanwhile waits for the first', async () => {
+    const s = await setup(2)
+    const [a, b] = await Promise.all([
+      request(s.t.app.server).post('/v1/daily').send({}),
+      request(s.t.app.server).post('/v1/daily').send({}),
+    ])
+    expect(a.body.done && b.body.done).toBe(true)
+    expect(a.body.runId).not.toBe(b.body.runId)
+    // One did the work; the other started once it was through and found nothing left to do.
+    const tracks = [a.body, b.body].map((body) => statuses(body)['spotify-tracks']).sort()
+    expect(tracks).toEqual(['done', 'nothing_to_do'])
+    expect(s.spotify.catalogCalls('tracks')).toBe(2)
+  })
+
   it('calls the stages with the bearer token when one is set', async () => {
     const s = await setup(2, { TRACKLAKE_API_TOKEN: 'secret-token' })
     expect((await request(s.t.app.server).post('/v1/daily').send({})).status).toBe(401)
