@@ -26,5 +26,8 @@ VOLUME /data
 # Slim images have no curl; Node 24 has fetch.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health', { signal: AbortSignal.timeout(4000) }).then((res) => process.exit(res.ok ? 0 : 1), () => process.exit(1))"]
-# Not `npm start`: its prestart would try to rebuild without the dev dependencies.
-CMD ["node", "--max-semi-space-size=2", "--optimize-for-size", "dist/server.js"]
+# Not `npm start`: its prestart would try to rebuild without the dev dependencies. The entrypoint is the tracklake
+# command, so `docker compose run tracklake status` (or run daily, import-history, auth spotify) works; the default
+# command is the service.
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--optimize-for-size", "dist/cli.js"]
+CMD ["serve"]

@@ -41,14 +41,13 @@ export interface ComposeFile {
 /** Lists every problem found; an empty list means the deploy files are consistent. */
 export function checkDeploy (root: string): string[] {
   const problems: string[] = []
-  const packageJson = readJson(root, 'package.json', problems) as { scripts?: Record<string, string> } | undefined
-  const scripts = packageJson?.scripts ?? {}
+  const packageJson = readJson(root, 'package.json', problems) as { scripts?: Record<string, string>, bin?: unknown } | undefined
 
   const composeText = readText(root, 'docker-compose.yml', problems)
   if (composeText !== undefined) problems.push(...checkCompose(parseCompose(composeText)))
 
   const dockerfile = readText(root, 'Dockerfile', problems)
-  if (dockerfile !== undefined) problems.push(...checkDockerfile(root, dockerfile, scripts))
+  if (dockerfile !== undefined) problems.push(...checkDockerfile(root, dockerfile, packageJson))
 
   const dockerignore = readText(root, '.dockerignore', problems)
   if (dockerignore !== undefined) problems.push(...checkDockerignore(dockerignore))
@@ -230,7 +229,8 @@ function copySources (args: string): string[] {
   return args.split(/\s+/).filter((word) => !word.startsWith('--')).slice(0, -1)
 }
 
-function checkDockerfile (root: string, text: string, scripts: Record<string, string>): string[] {
+function checkDockerfile (root: string, text: string, packageJson: { scripts?: Record<string, string>, bin?: unknown } | undefined): string[] {
+  const scripts = packageJson?.scripts ?? {}
   const problems: string[] = []
   const stages = dockerfileStages(text)
   if (stages.length < 2) return ['Dockerfile: expected a build stage and a runtime stage']
@@ -263,23 +263,32 @@ function checkDockerfile (root: string, text: string, scripts: Record<string, st
   if (runtimeCopies.some((source) => source.includes('node_modules'))) problems.push('Dockerfile: the runtime stage copies node_modules; install them with npm ci (the DuckDB binding is per platform)')
   if (!runtimeCopies.some((source) => /(^|\/)package(\*|\.json)/.test(source))) problems.push('Dockerfile: the runtime stage must copy package.json (the app reads its version from it)')
 
-  // CMD must be what `npm start` runs, minus the prestart build.
-  const cmd = runtime.instructions.filter((i) => i.keyword === 'CMD').at(-1)
-  let command: string[] = []
-  try {
-    command = cmd ? JSON.parse(cmd.args) as string[] : []
-  } catch {
-    problems.push('Dockerfile: CMD must use the exec form, e.g. ["node", "dist/server.js"]')
+  // ENTRYPOINT + CMD must be what `npm start` runs, minus the prestart build: the tracklake command (so
+  // `docker compose run tracklake <command>` works) with `serve` as the default command.
+  const execForm = (keyword: 'CMD' | 'ENTRYPOINT'): string[] => {
+    const instruction = runtime.instructions.filter((i) => i.keyword === keyword).at(-1)
+    if (!instruction) return []
+    try {
+      return JSON.parse(instruction.args) as string[]
+    } catch {
+      problems.push(`Dockerfile: ${keyword} must use the exec form, e.g. ["node", "dist/cli.js"]`)
+      return []
+    }
   }
+  const entrypoint = execForm('ENTRYPOINT')
+  const command = [...entrypoint, ...execForm('CMD')]
   const start = scripts.start
   if (start === undefined) {
     problems.push('package.json: no start script')
   } else if (command.join(' ') !== start) {
-    problems.push(`Dockerfile: CMD ${JSON.stringify(command)} does not match the start script ${JSON.stringify(start)}`)
+    problems.push(`Dockerfile: ENTRYPOINT + CMD ${JSON.stringify(command)} does not match the start script ${JSON.stringify(start)}`)
   }
   const entry = command[0] === 'node' ? command.slice(1).find((word) => !word.startsWith('-')) : undefined
-  const expected = buildOutputOf(root, 'src/server.ts', problems)
-  if (entry !== undefined && expected !== undefined && path.posix.normalize(entry) !== expected) problems.push(`Dockerfile: CMD runs ${entry}, but tsconfig.build.json compiles src/server.ts to ${expected}`)
+  const expected = buildOutputOf(root, 'src/cli.ts', problems)
+  if (entry !== undefined && expected !== undefined && path.posix.normalize(entry) !== expected) problems.push(`Dockerfile: the container runs ${entry}, but tsconfig.build.json compiles src/cli.ts to ${expected}`)
+  if (entrypoint.length > 0 && !entrypoint.some((word) => word === expected)) problems.push('Dockerfile: ENTRYPOINT must be the tracklake command (node … dist/cli.js), so `docker compose run tracklake <command>` works')
+  const bin = (packageJson?.bin ?? {}) as Record<string, string>
+  if (expected !== undefined && path.posix.normalize(bin.tracklake ?? '') !== expected) problems.push(`package.json: bin.tracklake must be ${expected}`)
 
   const env = new Map(runtime.instructions.filter((i) => i.keyword === 'ENV').flatMap((i) => [...envInstructionValues(i.args)]))
   if (env.get('HOST') !== '0.0.0.0') problems.push('Dockerfile: the runtime stage must set HOST=0.0.0.0')

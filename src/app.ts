@@ -3,16 +3,22 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { installBearerAuth } from './auth.ts'
 import { installBodyTimeout } from './body-timeout.ts'
+import { rawReuseMs } from './batch/fetch-batch.ts'
 import { createPlanStore } from './batch/plan-store.ts'
 import { batchRoutes } from './batch/routes.ts'
 import { catalog } from './catalog.ts'
 import { configSecrets, type Config } from './config.ts'
 import { AppError, truncate } from './errors.ts'
+import { createDailyRun } from './daily/daily-run.ts'
+import { injectCaller } from './daily/route-caller.ts'
+import { dailyRoutes } from './daily/routes.ts'
+import { dailyChain } from './daily/steps.ts'
 import { handleError } from './error-handler.ts'
 import { healthRoutes } from './health.ts'
 import { createLimiters, stopLimiters } from './http/limiters.ts'
 import type { UpstreamOptions } from './http/upstream.ts'
 import { createLake, type LakeHooks } from './lake/lake.ts'
+import { rawRetentionStep, type RawFolderRule } from './lake/raw-retention.ts'
 import { createRawZone } from './lake/raw-zone.ts'
 import { lakeRoutes } from './lake/routes.ts'
 import { createStateStore } from './lake/state-store.ts'
@@ -21,6 +27,7 @@ import { registerOpenApi } from './openapi.ts'
 import { createRunLog } from './runs/run-log.ts'
 import { installRunRecorder } from './runs/run-recorder.ts'
 import { runRoutes } from './runs/routes.ts'
+import { simpleStepRoute } from './batch/simple-step.ts'
 import { createSecrets } from './secrets.ts'
 import { validationOptions } from './validation.ts'
 import { version } from './version.ts'
@@ -64,6 +71,18 @@ export interface AppDeps {
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Which folders of raw/ hold replayable data (POST /v1/raw/retention). Spotify and ListenBrainz answers are in the lake
+ * once written and reused for a day at most; the MusicBrainz parse rebuilds tables from raw/musicbrainz/, so only a
+ * superseded copy of an entity that was parsed may go there (the stage hands over entityOf and parsed). A folder with no
+ * rule is kept whole.
+ */
+const rawFolderRules: RawFolderRule[] = [
+  { folder: 'spotify', replayable: false },
+  { folder: 'listenbrainz', replayable: false },
+  { folder: 'musicbrainz', replayable: true },
+]
 
 /**
  * The composition root: builds every collaborator once and registers one plugin per concern. Stages never import one
@@ -146,6 +165,15 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(ingestRoutes, { prefix: '/v1/ingest', ingest })
   await app.register(spotifyRoutes, { prefix: '/v1/spotify', steps: spotifySteps, plans, lake, now })
   await app.register(geographyRoutes, { prefix: '/v1/geography', steps: geographySteps, plans, lake, now })
+  await app.register(simpleStepRoute(rawRetentionStep({
+    rawDir: lake.rawDir,
+    rules: rawFolderRules,
+    policy: { maxDays: config.raw.maxDays, maxBytes: config.raw.maxMb * 1024 * 1024, minAgeMs: rawReuseMs },
+    now,
+  }), { now }), { prefix: '/v1/raw/retention' })
+  // The Daily ETL calls the routes above through the app itself: one implementation of every step.
+  const daily = createDailyRun({ chain: dailyChain, call: injectCaller(app, config.apiToken), state, now })
+  await app.register(dailyRoutes({ daily, chain: dailyChain, now }), { prefix: '/v1/daily' })
 
   app.addHook('onClose', async () => {
     await stopLimiters(limiters)

@@ -17,6 +17,11 @@ export interface Config {
   timezone: string
   userId: string
   bodyTimeoutSeconds: number
+  /** raw/ retention: 0 switches a limit off */
+  raw: {
+    maxDays: number
+    maxMb: number
+  }
   spotify: {
     clientId: string | undefined
     clientSecret: string | undefined
@@ -110,6 +115,8 @@ export const envSchema = {
   TRACKLAKE_TIMEZONE: { parse: timezone, default: 'UTC', description: 'local time zone for reports' },
   TRACKLAKE_USER_ID: { parse: userId, default: 'me', description: 'user_id stored with every play' },
   TRACKLAKE_BODY_TIMEOUT_SECONDS: { parse: integer(1, 3600), default: 60, description: 'a request body that sends nothing for this long is answered 408 and dropped' },
+  TRACKLAKE_RAW_MAX_DAYS: { parse: integer(0, 36500), default: 90, description: 'raw/ keeps upstream answers this many days (0: no age limit); what a parse still needs always stays' },
+  TRACKLAKE_RAW_MAX_MB: { parse: integer(0, 10_000_000), default: 2048, description: 'raw/ is trimmed to this many MB, oldest first (0: no size limit); what a parse still needs always stays' },
   SPOTIFY_CLIENT_ID: { parse: text, description: 'Spotify app client id' },
   SPOTIFY_CLIENT_SECRET: { parse: text, secret: true, description: 'Spotify app client secret' },
   SPOTIFY_REFRESH_TOKEN: { parse: text, secret: true, description: 'refresh token with scope user-read-recently-played' },
@@ -175,6 +182,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     timezone: v.TRACKLAKE_TIMEZONE!,
     userId: v.TRACKLAKE_USER_ID!,
     bodyTimeoutSeconds: v.TRACKLAKE_BODY_TIMEOUT_SECONDS!,
+    raw: {
+      maxDays: v.TRACKLAKE_RAW_MAX_DAYS!,
+      maxMb: v.TRACKLAKE_RAW_MAX_MB!,
+    },
     spotify: {
       clientId: v.SPOTIFY_CLIENT_ID,
       clientSecret: v.SPOTIFY_CLIENT_SECRET,

@@ -11,6 +11,7 @@ export const apiTags = [
   { name: 'ingest', description: 'listening history in: Spotify polling, the extended streaming history export, ListenBrainz' },
   { name: 'spotify', description: 'granular Spotify enrichment of tracks, artists and albums' },
   { name: 'geography', description: 'continents, country and state codes and geocoding keys of MusicBrainz areas, and city coordinates (offline GeoNames gazetteer or OpenWeather)' },
+  { name: 'daily', description: 'the Daily ETL in-process: every stage in order, through the same routes (for use without n8n)' },
 ]
 
 export async function registerOpenApi (app: FastifyInstance, version: string): Promise<void> {

@@ -95,6 +95,11 @@ export interface FakeSpotify {
   plays: Array<{ played_at: string, track: Obj, context: Obj | null }>
   refreshTokens: Set<string>
   currentRefreshToken: string
+  /**
+   * Codes the fake's /authorize would have sent to the callback (the test plays the browser): code → the redirect URI it
+   * was issued for. A code is good once, and only with that redirect URI.
+   */
+  authorizationCodes: Map<string, string>
   revokeAccessTokens (): void
   catalogCalls (kind?: 'tracks' | 'artists' | 'albums'): number
   close (): Promise<void>
@@ -127,6 +132,7 @@ export async function createFakeSpotify (options: FakeSpotifyOptions = {}): Prom
     plays: [],
     refreshTokens,
     currentRefreshToken: opts.refreshToken,
+    authorizationCodes: new Map(),
     revokeAccessTokens: () => accessTokens.clear(),
     catalogCalls: (kind) => server.requests.filter((r) => r.path.startsWith(`/v1/${kind ?? ''}`) && !r.path.startsWith('/v1/me')).length,
     close: () => server.close(),
@@ -153,6 +159,18 @@ export async function createFakeSpotify (options: FakeSpotifyOptions = {}): Prom
         body.refresh_token = fake.currentRefreshToken
       }
       return { json: body }
+    }
+    if (form.get('grant_type') === 'authorization_code') {
+      const code = form.get('code') ?? ''
+      const redirectUri = fake.authorizationCodes.get(code)
+      if (redirectUri === undefined) return { status: 400, json: { error: 'invalid_grant', error_description: 'Invalid authorization code' } }
+      if (form.get('redirect_uri') !== redirectUri) return { status: 400, json: { error: 'invalid_grant', error_description: 'Invalid redirect URI' } }
+      fake.authorizationCodes.delete(code)
+      const refreshToken = `consent-${randomBytes(8).toString('hex')}`
+      refreshTokens.add(refreshToken)
+      fake.currentRefreshToken = refreshToken
+      accessTokens.set(token, 'user')
+      return { json: { access_token: token, token_type: 'Bearer', expires_in: 3600, refresh_token: refreshToken, scope: 'user-read-recently-played' } }
     }
     return { status: 400, json: { error: 'unsupported_grant_type' } }
   })
