@@ -34,6 +34,8 @@ import { trackRecord } from './stages/spotify/mappers.ts'
 import { createPlaysRefill, type Scheduler } from './stages/spotify/plays-refill.ts'
 import { spotifyRoutes } from './stages/spotify/routes.ts'
 import { createSpotifySteps, saveTracks } from './stages/spotify/service.ts'
+import { musicbrainzRoutes } from './stages/musicbrainz/routes.ts'
+import { createMusicBrainzSteps } from './stages/musicbrainz/service.ts'
 
 /** Seams for tests; production uses the defaults. */
 export interface AppDeps {
@@ -79,6 +81,9 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const spotify = createSpotifyClient({ config, auth: spotifyAuth, state, upstream, limiter: limiters.spotify, log: app.log })
   const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: app.log, delayMs: deps.refillDelayMs, scheduler: deps.refillScheduler })
   const spotifySteps = createSpotifySteps({ lake, raw, spotify, now, refill, plays: tracksPlayed })
+  const musicbrainzSteps = createMusicBrainzSteps({
+    config: config.musicbrainz, lake, raw, state, now, upstream, limiter: limiters.musicbrainz, plays: tracksPlayed, log: app.log,
+  })
 
   const ingest = {
     recentlyPlayed: createRecentlyPlayed({
@@ -120,6 +125,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(runRoutes, { prefix: '/v1', runs })
   await app.register(ingestRoutes, { prefix: '/v1/ingest', ingest })
   await app.register(spotifyRoutes, { prefix: '/v1/spotify', steps: spotifySteps, plans, lake, now })
+  await app.register(musicbrainzRoutes, { prefix: '/v1/musicbrainz', steps: musicbrainzSteps, plans, lake, now })
 
   app.addHook('onClose', async () => {
     await stopLimiters(limiters)

@@ -10,6 +10,7 @@ export const apiTags = [
   { name: 'batches', description: 'plans, batch progress and run records' },
   { name: 'ingest', description: 'listening history in: Spotify polling, the extended streaming history export, ListenBrainz' },
   { name: 'spotify', description: 'granular Spotify enrichment of tracks, artists and albums' },
+  { name: 'musicbrainz', description: 'MusicBrainz: who each played artist is (matching, details, genres) and where they come from (area hierarchy)' },
 ]
 
 export async function registerOpenApi (app: FastifyInstance, version: string): Promise<void> {

@@ -1,0 +1,188 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { Type } from 'typebox'
+import { clearFailures, recordFailures, type FailureInput } from '../../batch/failure-memory.ts'
+import { planKeys } from '../../batch/plan-query.ts'
+import type { SimpleStep } from '../../batch/simple-step.ts'
+import { AppError } from '../../errors.ts'
+import { createWaitBudget, RateLimited } from '../../http/rate-limited.ts'
+import type { Lake, WriteTx } from '../../lake/lake.ts'
+import { quarantine, quarantineRow } from '../../lake/quarantine.ts'
+import { partitionStorable, type TableDef } from '../../lake/table.ts'
+import { MusicBrainzUnavailable, type MusicBrainzClient } from './client.ts'
+import { areaRow, hierarchyRow, walkAreaChain } from './mappers.ts'
+import type { RawAnswers } from './raw-answers.ts'
+import { mbzAreaHierarchy, mbzAreas, mbzArtistInfo, type AreaHierarchyRow, type AreaRow } from './tables.ts'
+import type { MusicBrainzTransport } from './transport.ts'
+
+const geographyColumns = ['continent', 'continent_code', 'state_code', 'params', 'geo_at'] as const
+
+/** The hierarchy columns this stage owns, as one comparable string. */
+function ownPart (row: AreaHierarchyRow): string {
+  const path = (row.path ?? []).map((p) => [p.id, p.type, p.name, (p.iso_3166_1 ?? []).join(','), (p.iso_3166_2 ?? []).join(',')])
+  return JSON.stringify([row.area_type, row.area_name, path, row.city, row.municipality, row.district, row.county, row.subdivision, row.subdivision_code, row.country, row.country_code, row.island])
+}
+
+/**
+ * A rebuilt hierarchy row keeps the geography stage's columns while its own columns are unchanged; when the chain
+ * changed, they are cleared so the geography stage works the row out again.
+ */
+export function keepGeography (fresh: AreaHierarchyRow, stored: AreaHierarchyRow | undefined): AreaHierarchyRow {
+  if (!stored || ownPart(stored) !== ownPart(fresh)) return fresh
+  const kept = { ...fresh }
+  for (const column of geographyColumns) Object.assign(kept, { [column]: stored[column] })
+  return kept
+}
+
+export async function loadAreas (lake: Lake | WriteTx): Promise<Map<string, AreaRow>> {
+  const rows = await lake.query('SELECT * FROM mbz_areas') as unknown as AreaRow[]
+  return new Map(rows.map((row) => [row.id, row]))
+}
+
+/**
+ * Stores rows an upstream gave, each that the lake can store; the others go to the quarantine table with the reason.
+ * Answers the keys (by `keyOf`) that were set aside.
+ */
+export async function mergeStorable<R extends Record<string, unknown>> (tx: WriteTx, table: TableDef, rows: readonly R[], source: string, at: string, keyOf: (row: R) => string): Promise<{ inserted: number, updated: number, unchanged: number, rejected: string[] }> {
+  const { storable, rejected } = partitionStorable(table, rows)
+  if (rejected.length > 0) await tx.merge(quarantine, rejected.map((bad) => quarantineRow(table.name, source, bad, at)))
+  const result = await tx.merge(table, storable)
+  return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, rejected: rejected.map((bad) => keyOf(bad.row as R)) }
+}
+
+const hierarchyResult = {
+  calls: Type.Integer({ description: 'MusicBrainz requests made' }),
+  areasFetched: Type.Integer({ description: 'areas looked up (each once ever: mbz_areas and raw/ are the cache)' }),
+  hierarchyRows: Type.Integer({ description: 'mbz_area_hierarchy rows written' }),
+  failures: Type.Integer({ description: 'areas recorded in the failure memory (unknown to MusicBrainz)' }),
+}
+
+export type HierarchyStep = SimpleStep<Record<string, never>, typeof hierarchyResult>
+
+/** Areas fetched before the new ones are written, so a long call that is stopped loses little (raw/ keeps them anyway). */
+const flushEvery = 100
+
+/**
+ * For every area, begin area and end area of the matched artists not yet in mbz_area_hierarchy: walk the backward
+ * "part of" relation up to the country, fetching each area once ever, and write the chain. An area MusicBrainz does not
+ * know (404) is a failure with backoff; a lookup that fails otherwise leaves its area for the next call, never a half row.
+ */
+export function createHierarchyStep (deps: {
+  lake: Lake
+  transport: MusicBrainzTransport
+  answers: RawAnswers
+  now: () => Date
+  log: FastifyBaseLogger
+}): HierarchyStep {
+  const { lake, answers, now } = deps
+  const scope = { stage: 'musicbrainz', resource: 'areas' }
+
+  return {
+    name: 'musicbrainz.areas.hierarchy',
+    tag: 'musicbrainz',
+    summary: 'Walk the areas of matched artists up to their country and write mbz_areas and mbz_area_hierarchy',
+    description: 'Each area is fetched once ever (mbz_areas and raw/musicbrainz/areas/ are the cache). Works for about maxSeconds, ' +
+      'then answers done: false; call again until done. An area MusicBrainz does not know is recorded in the failure memory ' +
+      '(resource areas) and retried after its backoff; a failed lookup is retried by the next call.',
+    body: {},
+    result: hierarchyResult,
+    errors: ['NOT_CONFIGURED', 'UPSTREAM_FAILED', 'UPSTREAM_TIMEOUT', 'LAKE_WRITE_FAILED'],
+    defaultMaxSeconds: 60,
+    async run (_body, { timeUp }) {
+      deps.transport.requireContact()
+      const candidates = await planKeys(lake, {
+        ...scope,
+        candidates: `
+          SELECT id, count(*) AS weight FROM (
+            SELECT area_id AS id FROM ${mbzArtistInfo.name}
+            UNION ALL SELECT begin_area_id FROM ${mbzArtistInfo.name}
+            UNION ALL SELECT end_area_id FROM ${mbzArtistInfo.name})
+          WHERE id IS NOT NULL GROUP BY id`,
+        done: { table: mbzAreaHierarchy, column: 'area_id' },
+      }, { now: now() })
+      const known = await loadAreas(lake)
+      const client = deps.transport.client(createWaitBudget())
+      const counts = { calls: 0, areasFetched: 0, hierarchyRows: 0, failures: 0 }
+      let fresh: AreaRow[] = []
+      let rows: AreaHierarchyRow[] = []
+      let failures: FailureInput[] = []
+      let processed = 0
+      let stopped: RateLimited | AppError | undefined
+
+      async function flush (): Promise<void> {
+        const at = now().toISOString()
+        const written = await lake.write([mbzAreas, mbzAreaHierarchy, quarantine], async (tx) => {
+          await mergeStorable(tx, mbzAreas, fresh, 'musicbrainz:area lookups', at, (row) => row.id)
+          return mergeStorable(tx, mbzAreaHierarchy, rows, 'musicbrainz:area chains', at, (row) => row.area_id)
+        })
+        for (const id of written.rejected) failures.push({ entity_id: id, reason: 'the area chain cannot be stored (see the quarantine table)', http_status: 200, failed_at: at })
+        const stored = rows.map((r) => r.area_id).filter((id) => !written.rejected.includes(id))
+        await clearFailures(lake, scope, stored)
+        await recordFailures(lake, scope, failures)
+        counts.hierarchyRows += stored.length
+        counts.failures += failures.length
+        fresh = []
+        rows = []
+        failures = []
+      }
+
+      for (const id of candidates) {
+        if (timeUp()) break
+        try {
+          const outcome = await resolve(id, known, client, fresh, counts)
+          if ('row' in outcome) rows.push(outcome.row)
+          else failures.push(outcome.failure)
+          processed++
+        } catch (err) {
+          if (!(err instanceof RateLimited) && !(err instanceof AppError)) throw err
+          stopped = err
+          break
+        }
+        if (fresh.length >= flushEvery) await flush()
+      }
+      await flush()
+      if (stopped instanceof AppError) throw stopped
+      return {
+        processed,
+        remaining: candidates.length - processed,
+        status: stopped ? 'rate_limited' : 'complete',
+        ...(stopped ? { retryAfterSeconds: stopped.retryAfterSeconds } : {}),
+        ...counts,
+      }
+    },
+  }
+
+  /** The chain of one area, fetching what is missing; a row only once the chain is whole. */
+  async function resolve (rootId: string, known: Map<string, AreaRow>, client: MusicBrainzClient, fresh: AreaRow[], counts: { calls: number, areasFetched: number }): Promise<{ row: AreaHierarchyRow } | { failure: FailureInput }> {
+    for (;;) {
+      const chain = walkAreaChain(rootId, (id) => known.get(id))
+      if (chain.complete) return { row: { ...hierarchyRow(chain.chain)!, area_id: rootId } }
+      const missing = chain.missingId
+      const area = await lookup(missing, client, counts)
+      if (!area) {
+        const where = missing === rootId ? '' : `, an ancestor of ${rootId}`
+        return { failure: { entity_id: rootId, reason: `area ${missing}${where} is unknown to MusicBrainz (404)`, http_status: 404, failed_at: now().toISOString() } }
+      }
+      known.set(missing, area)
+      fresh.push(area)
+    }
+  }
+
+  /** One area: from raw/ when an earlier call landed it, else from MusicBrainz (and landed). Undefined when unknown. */
+  async function lookup (id: string, client: MusicBrainzClient, counts: { calls: number, areasFetched: number }): Promise<AreaRow | undefined> {
+    const kept = await answers.loadArea(id)
+    if (kept?.status === 200) {
+      const row = areaRow(kept.body, kept.fetchedAt)
+      if (row) return { ...row, id }
+    }
+    const answer = await client.area(id)
+    counts.calls += answer.calls
+    counts.areasFetched++
+    const at = now().toISOString()
+    await answers.saveArea(id, answer.raw[answer.raw.length - 1]!, at)
+    if (answer.result.kind === 'unknown-area') return undefined
+    const row = areaRow(answer.result.area, at)
+    if (!row) throw new MusicBrainzUnavailable(200, answer.raw[0]?.url ?? id, 'the area answer has no id')
+    // A merged area answers under its new id: it is kept under the id that was asked for, which the chain follows.
+    return { ...row, id }
+  }
+}
