@@ -14,8 +14,6 @@ import type { RawAnswers } from './raw-answers.ts'
 import { mbzAreaHierarchy, mbzAreas, mbzArtistInfo, type AreaHierarchyRow, type AreaRow } from './tables.ts'
 import type { MusicBrainzTransport } from './transport.ts'
 
-const geographyColumns = ['continent', 'continent_code', 'state_code', 'params', 'geo_at'] as const
-
 /** The hierarchy columns this stage owns, as one comparable string. */
 function ownPart (row: AreaHierarchyRow): string {
   const path = (row.path ?? []).map((p) => [p.id, p.type, p.name, (p.iso_3166_1 ?? []).join(','), (p.iso_3166_2 ?? []).join(',')])
@@ -23,14 +21,12 @@ function ownPart (row: AreaHierarchyRow): string {
 }
 
 /**
- * A rebuilt hierarchy row keeps the geography stage's columns while its own columns are unchanged; when the chain
- * changed, they are cleared so the geography stage works the row out again.
+ * Whether a rebuilt hierarchy row differs from the stored one in this stage's columns. An unchanged row is left alone
+ * (with the geography stage's columns); a changed one is written whole, its geography columns cleared, so the
+ * geography stage works it out again.
  */
-export function keepGeography (fresh: AreaHierarchyRow, stored: AreaHierarchyRow | undefined): AreaHierarchyRow {
-  if (!stored || ownPart(stored) !== ownPart(fresh)) return fresh
-  const kept = { ...fresh }
-  for (const column of geographyColumns) Object.assign(kept, { [column]: stored[column] })
-  return kept
+export function chainChanged (fresh: AreaHierarchyRow, stored: AreaHierarchyRow): boolean {
+  return ownPart(fresh) !== ownPart(stored)
 }
 
 export async function loadAreas (lake: Lake | WriteTx): Promise<Map<string, AreaRow>> {

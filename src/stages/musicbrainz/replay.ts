@@ -4,7 +4,7 @@ import type { SimpleStep } from '../../batch/simple-step.ts'
 import type { Lake } from '../../lake/lake.ts'
 import type { StateStore } from '../../lake/state-store.ts'
 import { quarantine } from '../../lake/quarantine.ts'
-import { keepGeography, loadAreas, mergeStorable } from './areas.ts'
+import { chainChanged, loadAreas, mergeStorable } from './areas.ts'
 import { areaRow, artistGenreRows, artistInfoRow, hierarchyRow, walkAreaChain } from './mappers.ts'
 import { parseArtistSearch, parseGenreList, type Json } from './parse.ts'
 import type { RawAnswers, RawFile, RawKind } from './raw-answers.ts'
@@ -141,7 +141,7 @@ export function createReplay (deps: { lake: Lake, state: StateStore, answers: Ra
     })
   }
 
-  /** Every stored hierarchy row flattened again from mbz_areas; rows whose chain is no longer whole are left alone. */
+  /** Every stored hierarchy row flattened again from mbz_areas; rows whose chain is unchanged or no longer whole are left alone. */
   async function refreshHierarchy (counts: ReplayCounts): Promise<void> {
     await lake.write([mbzAreaHierarchy], async (tx) => {
       const known = await loadAreas(tx)
@@ -150,7 +150,8 @@ export function createReplay (deps: { lake: Lake, state: StateStore, answers: Ra
       for (const row of stored) {
         const chain = walkAreaChain(row.area_id, (id) => known.get(id))
         if (!chain.complete) continue
-        rows.push(keepGeography({ ...hierarchyRow(chain.chain)!, area_id: row.area_id }, row))
+        const fresh = { ...hierarchyRow(chain.chain)!, area_id: row.area_id }
+        if (chainChanged(fresh, row)) rows.push(fresh)
       }
       const result = await tx.merge(mbzAreaHierarchy, rows)
       counts.hierarchy += result.updated

@@ -1,9 +1,10 @@
+import fs from 'node:fs/promises'
 import type { AppDeps } from '../../../src/app.ts'
 import type { PlayRow } from '../../../src/stages/ingest/tables.ts'
 import { tracksPlayed } from '../../../src/stages/ingest/tables.ts'
 import { buildTestApp, makeTempDir, type TestApp } from '../../helpers/build-app.ts'
 import { openLake } from '../../helpers/lake.ts'
-import type { SpotifySide } from '../../fakes/fake-musicbrainz.ts'
+import { createFakeMusicBrainz, seedTraps, type FakeMusicBrainz, type SpotifySide } from '../../fakes/fake-musicbrainz.ts'
 import { spotifyId } from '../../fakes/fake-spotify.ts'
 
 export const contact = 'tests@tracklake.invalid'
@@ -78,5 +79,23 @@ export function manualClock (start = Date.parse('2026-11-01T00:00:00Z')) {
     now: () => new Date(ms),
     sleep: async (wait: number) => { ms += wait },
     advance: (wait: number) => { ms += wait },
+  }
+}
+
+/** The fake with every trap, and the app on a lake with plays of every trap's Spotify artist. */
+export async function trapWorld (options: { deps?: (fake: FakeMusicBrainz) => AppDeps, dir?: string } = {}) {
+  const fake = await createFakeMusicBrainz({ ratePerSec: Infinity })
+  const { cases, places } = seedTraps(fake)
+  const t = await appWithPlays(playsOf(Object.values(cases).map((c) => c.spotify)), musicbrainzEnv(fake.url), options.deps?.(fake) ?? {}, options.dir)
+  return {
+    fake,
+    cases,
+    places,
+    t,
+    async close () {
+      await t.close()
+      await fs.rm(t.dir, { recursive: true, force: true })
+      await fake.close()
+    },
   }
 }
