@@ -86,7 +86,7 @@ describe('POST /v1/musicbrainz/parse', () => {
     const { seattle, milwaukee, wisconsin } = w.places
     await offline(async (lake) => {
       await lake.write([mbzAreaHierarchy], (tx) => tx.replaceWith(mbzAreaHierarchy,
-        `SELECT * REPLACE ('North America' AS continent, 'NA' AS continent_code, now() AS geo_at) FROM mbz_area_hierarchy`))
+        'SELECT * REPLACE (\'North America\' AS continent, \'NA\' AS continent_code, now() AS geo_at) FROM mbz_area_hierarchy'))
     })
     // A "parser fix": Wisconsin's landed answer now names it differently.
     const file = path.join(w.t.dir, 'raw', 'musicbrainz', 'areas', `${wisconsin.id}.json`)
