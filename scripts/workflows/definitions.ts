@@ -100,6 +100,9 @@ export function untilDoneWorkflow (options: { id: string, name: string, node: st
   ], options.what)
 }
 
+/** 5 minutes a call; TRACKLAKE_STEP_SECONDS in n8n's environment shortens it (the end-to-end test loops with 1 s). */
+const stepSeconds = '={{ JSON.stringify({ maxSeconds: Number($env.TRACKLAKE_STEP_SECONDS) || 300 }) }}'
+
 /** The MusicBrainz stage: discovery, matching, parsing from raw/, area hierarchy. */
 export function musicbrainzWorkflows (): Record<string, Workflow> {
   return {
@@ -117,7 +120,7 @@ export function musicbrainzWorkflows (): Record<string, Workflow> {
       name: 'MBZ Data Parsing',
       node: 'Parse Raw Answers',
       path: '/v1/musicbrainz/parse',
-      body: '={{ JSON.stringify({ maxSeconds: 300 }) }}',
+      body: stepSeconds,
       maxCalls: 10,
       what: 'Rebuilds mbz_artist_info, mbz_artist_genre, mbz_areas and the hierarchy flattening from raw/musicbrainz/ (the files not parsed yet), without calling MusicBrainz.',
     }),
@@ -126,9 +129,9 @@ export function musicbrainzWorkflows (): Record<string, Workflow> {
       name: 'MBZ Hierarchy Processing',
       node: 'Build Area Hierarchy',
       path: '/v1/musicbrainz/areas/hierarchy',
-      body: '={{ JSON.stringify({ maxSeconds: 300 }) }}',
+      body: stepSeconds,
       maxCalls: 20,
-      what: 'Walks the areas of matched artists up to their country (each area fetched once ever) into mbz_areas and mbz_area_hierarchy, 5 minutes a call until done (at most 20 calls a run).',
+      what: 'Walks the areas of matched artists up to their country (each area fetched once ever) into mbz_areas and mbz_area_hierarchy, about 5 minutes a call until done (at most 20 calls a run).',
     }),
   }
 }
