@@ -60,7 +60,8 @@ export function createArtistsStep (deps: {
       return result.matched
     }
     const miss = (id: string, reason: string): void => {
-      outcome.failures.push({ entity_id: id, reason, http_status: null, failed_at: fetchedAt })
+      // The failure memory keeps 2,000 characters of reason.
+      outcome.failures.push({ entity_id: id, reason: reason.length > 2000 ? `${reason.slice(0, 1999)}…` : reason, http_status: null, failed_at: fetchedAt })
     }
 
     // Ids without plays (a hand-made plan) and the "Various Artists" credit are decided without a call.
