@@ -10,7 +10,7 @@ import { quarantine, quarantineRow } from '../../lake/quarantine.ts'
 import { partitionStorable, type TableDef } from '../../lake/table.ts'
 import { MusicBrainzUnavailable, type MusicBrainzClient } from './client.ts'
 import { areaRow, hierarchyRow, walkAreaChain } from './mappers.ts'
-import type { RawAnswers } from './raw-answers.ts'
+import { backgroundWrites, type BackgroundWrites, type RawAnswers } from './raw-answers.ts'
 import { mbzAreaHierarchy, mbzAreas, mbzArtistInfo, type AreaHierarchyRow, type AreaRow } from './tables.ts'
 import type { MusicBrainzTransport } from './transport.ts'
 
@@ -98,33 +98,29 @@ export function createHierarchyStep (deps: {
       const known = await loadAreas(lake)
       const client = deps.transport.client(createWaitBudget())
       const counts = { calls: 0, areasFetched: 0, hierarchyRows: 0, failures: 0 }
+      const landings = backgroundWrites()
       let fresh: AreaRow[] = []
       let rows: AreaHierarchyRow[] = []
       let failures: FailureInput[] = []
       let processed = 0
       let stopped: RateLimited | AppError | undefined
+      // The lake is written while the walk goes on; one write at a time, in order.
+      let flushing: Promise<void> = Promise.resolve()
+      let flushFailed: { error: unknown } | undefined
 
-      async function flush (): Promise<void> {
-        const at = now().toISOString()
-        const written = await lake.write([mbzAreas, mbzAreaHierarchy, quarantine], async (tx) => {
-          await mergeStorable(tx, mbzAreas, fresh, 'musicbrainz:area lookups', at, (row) => row.id)
-          return mergeStorable(tx, mbzAreaHierarchy, rows, 'musicbrainz:area chains', at, (row) => row.area_id)
-        })
-        for (const id of written.rejected) failures.push({ entity_id: id, reason: 'the area chain cannot be stored (see the quarantine table)', http_status: 200, failed_at: at })
-        const stored = rows.map((r) => r.area_id).filter((id) => !written.rejected.includes(id))
-        await clearFailures(lake, scope, stored)
-        await recordFailures(lake, scope, failures)
-        counts.hierarchyRows += stored.length
-        counts.failures += failures.length
+      function flush (): void {
+        if (fresh.length + rows.length + failures.length === 0) return
+        const batch = { fresh, rows, failures }
         fresh = []
         rows = []
         failures = []
+        flushing = flushing.then(() => write(batch, counts)).catch((error: unknown) => { flushFailed ??= { error } })
       }
 
       for (const id of candidates) {
-        if (timeUp()) break
+        if (timeUp() || flushFailed) break
         try {
-          const outcome = await resolve(id, known, client, fresh, counts)
+          const outcome = await resolve(id, known, client, fresh, counts, landings)
           if ('row' in outcome) rows.push(outcome.row)
           else failures.push(outcome.failure)
           processed++
@@ -133,9 +129,12 @@ export function createHierarchyStep (deps: {
           stopped = err
           break
         }
-        if (fresh.length >= flushEvery) await flush()
+        if (fresh.length >= flushEvery) flush()
       }
-      await flush()
+      flush()
+      await flushing
+      await landings.settled()
+      if (flushFailed) throw flushFailed.error
       if (stopped instanceof AppError) throw stopped
       return {
         processed,
@@ -147,13 +146,29 @@ export function createHierarchyStep (deps: {
     },
   }
 
+  /** Stores fetched areas and whole chains; a chain the lake cannot store becomes a failure. */
+  async function write (batch: { fresh: AreaRow[], rows: AreaHierarchyRow[], failures: FailureInput[] }, counts: { hierarchyRows: number, failures: number }): Promise<void> {
+    const at = now().toISOString()
+    const written = await lake.write([mbzAreas, mbzAreaHierarchy, quarantine], async (tx) => {
+      await mergeStorable(tx, mbzAreas, batch.fresh, 'musicbrainz:area lookups', at, (row) => row.id)
+      return mergeStorable(tx, mbzAreaHierarchy, batch.rows, 'musicbrainz:area chains', at, (row) => row.area_id)
+    })
+    const failures = [...batch.failures]
+    for (const id of written.rejected) failures.push({ entity_id: id, reason: 'the area chain cannot be stored (see the quarantine table)', http_status: 200, failed_at: at })
+    const stored = batch.rows.map((r) => r.area_id).filter((id) => !written.rejected.includes(id))
+    await clearFailures(lake, scope, stored)
+    await recordFailures(lake, scope, failures)
+    counts.hierarchyRows += stored.length
+    counts.failures += failures.length
+  }
+
   /** The chain of one area, fetching what is missing; a row only once the chain is whole. */
-  async function resolve (rootId: string, known: Map<string, AreaRow>, client: MusicBrainzClient, fresh: AreaRow[], counts: { calls: number, areasFetched: number }): Promise<{ row: AreaHierarchyRow } | { failure: FailureInput }> {
+  async function resolve (rootId: string, known: Map<string, AreaRow>, client: MusicBrainzClient, fresh: AreaRow[], counts: { calls: number, areasFetched: number }, landings: BackgroundWrites): Promise<{ row: AreaHierarchyRow } | { failure: FailureInput }> {
     for (;;) {
       const chain = walkAreaChain(rootId, (id) => known.get(id))
       if (chain.complete) return { row: { ...hierarchyRow(chain.chain)!, area_id: rootId } }
       const missing = chain.missingId
-      const area = await lookup(missing, client, counts)
+      const area = await lookup(missing, client, counts, landings)
       if (!area) {
         const where = missing === rootId ? '' : `, an ancestor of ${rootId}`
         return { failure: { entity_id: rootId, reason: `area ${missing}${where} is unknown to MusicBrainz (404)`, http_status: 404, failed_at: now().toISOString() } }
@@ -164,7 +179,7 @@ export function createHierarchyStep (deps: {
   }
 
   /** One area: from raw/ when an earlier call landed it, else from MusicBrainz (and landed). Undefined when unknown. */
-  async function lookup (id: string, client: MusicBrainzClient, counts: { calls: number, areasFetched: number }): Promise<AreaRow | undefined> {
+  async function lookup (id: string, client: MusicBrainzClient, counts: { calls: number, areasFetched: number }, landings: BackgroundWrites): Promise<AreaRow | undefined> {
     const kept = await answers.loadArea(id)
     if (kept?.status === 200) {
       const row = areaRow(kept.body, kept.fetchedAt)
@@ -174,7 +189,7 @@ export function createHierarchyStep (deps: {
     counts.calls += answer.calls
     counts.areasFetched++
     const at = now().toISOString()
-    await answers.saveArea(id, answer.raw[answer.raw.length - 1]!, at)
+    landings.add(answers.saveArea(id, answer.raw[answer.raw.length - 1]!, at))
     if (answer.result.kind === 'unknown-area') return undefined
     const row = areaRow(answer.result.area, at)
     if (!row) throw new MusicBrainzUnavailable(200, answer.raw[0]?.url ?? id, 'the area answer has no id')

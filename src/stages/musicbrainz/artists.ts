@@ -12,7 +12,7 @@ import {
   type ArtistMatch, type SpotifyArtist, type StepResult,
 } from './match.ts'
 import { parseGenreList } from './parse.ts'
-import type { RawAnswers, RawKind } from './raw-answers.ts'
+import { backgroundWrites, type RawAnswers, type RawKind } from './raw-answers.ts'
 import { artistNameQuery } from './requests.ts'
 import { loadSpotifyArtists, playedArtistsSql } from './spotify-side.ts'
 import { mbzArtistMatch, type MatchRow } from './tables.ts'
@@ -75,10 +75,11 @@ export function createArtistsStep (deps: {
     }
 
     const client: MusicBrainzClient = deps.transport.client(createWaitBudget())
+    const writes = backgroundWrites()
     async function landed<T> (kind: Exclude<RawKind, 'areas' | 'genres'>, call: Promise<Answer<T>>): Promise<T> {
       const answer = await call
       outcome.calls += answer.calls
-      await answers.land(kind, answer.raw, fetchedAt)
+      writes.add(answers.land(kind, answer.raw, fetchedAt))
       return answer.result
     }
 
@@ -115,6 +116,8 @@ export function createArtistsStep (deps: {
         throw err
       }
     }
+    // Every answer is on disk before its records go back: the write parses the landed details.
+    await writes.settled()
     return outcome
 
     /** Step (c): one artist search, and the recording check for its only candidate. */

@@ -79,3 +79,28 @@ export function createRawAnswers (deps: { raw: RawZone, rawDir: string }): RawAn
     read: (file) => raw.load(source(file.kind), file.name),
   }
 }
+
+export interface BackgroundWrites {
+  add (write: Promise<unknown>): void
+  /** Waits for every write added so far; throws the first failure. */
+  settled (): Promise<void>
+}
+
+/**
+ * Writes that go on while the next MusicBrainz call waits its turn at the limiter: landing an answer (an fsync or
+ * two) must not add to the time between calls.
+ */
+export function backgroundWrites (): BackgroundWrites {
+  const pending = new Set<Promise<void>>()
+  let failure: { error: unknown } | undefined
+  return {
+    add (write) {
+      const tracked: Promise<void> = write.then(() => {}, (error: unknown) => { failure ??= { error } }).then(() => { pending.delete(tracked) })
+      pending.add(tracked)
+    },
+    async settled () {
+      await Promise.all(pending)
+      if (failure) throw failure.error
+    },
+  }
+}
