@@ -56,6 +56,13 @@ export type HierarchyStep = SimpleStep<Record<string, never>, typeof hierarchyRe
 
 /** Areas fetched before the new ones are written, so a long call that is stopped loses little (raw/ keeps them anyway). */
 const flushEvery = 100
+/**
+ * Chains walked at once. The limiter still sends one request at a time; a second walker keeps the next request queued
+ * while an answer is read, so the budget is never idle. Walkers share every lookup: an area is fetched once.
+ */
+const walkers = 3
+
+type Outcome = { row: AreaHierarchyRow } | { failure: FailureInput }
 
 /**
  * For every area, begin area and end area of the matched artists not yet in mbz_area_hierarchy: walk the backward
@@ -71,79 +78,110 @@ export function createHierarchyStep (deps: {
 }): HierarchyStep {
   const { lake, answers, now } = deps
   const scope = { stage: 'musicbrainz', resource: 'areas' }
+  // One walk at a time in the process: two would fetch the same new areas.
+  let running: Promise<unknown> = Promise.resolve()
 
-  return {
-    name: 'musicbrainz.areas.hierarchy',
-    tag: 'musicbrainz',
-    summary: 'Walk the areas of matched artists up to their country and write mbz_areas and mbz_area_hierarchy',
-    description: 'Each area is fetched once ever (mbz_areas and raw/musicbrainz/areas/ are the cache). Works for about maxSeconds, ' +
-      'then answers done: false; call again until done. An area MusicBrainz does not know is recorded in the failure memory ' +
-      '(resource areas) and retried after its backoff; a failed lookup is retried by the next call.',
-    body: {},
-    result: hierarchyResult,
-    errors: ['NOT_CONFIGURED', 'UPSTREAM_FAILED', 'UPSTREAM_TIMEOUT', 'LAKE_WRITE_FAILED'],
-    defaultMaxSeconds: 60,
-    async run (_body, { timeUp }) {
-      deps.transport.requireContact()
-      const candidates = await planKeys(lake, {
-        ...scope,
-        candidates: `
-          SELECT id, count(*) AS weight FROM (
-            SELECT area_id AS id FROM ${mbzArtistInfo.name}
-            UNION ALL SELECT begin_area_id FROM ${mbzArtistInfo.name}
-            UNION ALL SELECT end_area_id FROM ${mbzArtistInfo.name})
-          WHERE id IS NOT NULL GROUP BY id`,
-        done: { table: mbzAreaHierarchy, column: 'area_id' },
-      }, { now: now() })
-      const known = await loadAreas(lake)
-      const client = deps.transport.client(createWaitBudget())
-      const counts = { calls: 0, areasFetched: 0, hierarchyRows: 0, failures: 0 }
-      const landings = backgroundWrites()
-      let fresh: AreaRow[] = []
-      let rows: AreaHierarchyRow[] = []
-      let failures: FailureInput[] = []
-      let processed = 0
-      let stopped: RateLimited | AppError | undefined
-      // The lake is written while the walk goes on; one write at a time, in order.
-      let flushing: Promise<void> = Promise.resolve()
-      let flushFailed: { error: unknown } | undefined
+  async function walk (timeUp: () => boolean) {
+    const candidates = await planKeys(lake, {
+      ...scope,
+      candidates: `
+        SELECT id, count(*) AS weight FROM (
+          SELECT area_id AS id FROM ${mbzArtistInfo.name}
+          UNION ALL SELECT begin_area_id FROM ${mbzArtistInfo.name}
+          UNION ALL SELECT end_area_id FROM ${mbzArtistInfo.name})
+        WHERE id IS NOT NULL GROUP BY id`,
+      done: { table: mbzAreaHierarchy, column: 'area_id' },
+    }, { now: now() })
+    const known = await loadAreas(lake)
+    const client = deps.transport.client(createWaitBudget())
+    const counts = { calls: 0, areasFetched: 0, hierarchyRows: 0, failures: 0 }
+    const landings = backgroundWrites()
+    const inflight = new Map<string, Promise<AreaRow | undefined>>()
+    const unknown = new Set<string>()
+    let fresh: AreaRow[] = []
+    let rows: AreaHierarchyRow[] = []
+    let failures: FailureInput[] = []
+    let processed = 0
+    let stopped: { error: RateLimited | AppError } | undefined
+    // The lake is written while the walk goes on; one write at a time, in order.
+    let flushing: Promise<void> = Promise.resolve()
+    let flushFailed: { error: unknown } | undefined
 
-      function flush (): void {
-        if (fresh.length + rows.length + failures.length === 0) return
-        const batch = { fresh, rows, failures }
-        fresh = []
-        rows = []
-        failures = []
-        flushing = flushing.then(() => write(batch, counts)).catch((error: unknown) => { flushFailed ??= { error } })
+    function flush (): void {
+      if (fresh.length + rows.length + failures.length === 0) return
+      const batch = { fresh, rows, failures }
+      fresh = []
+      rows = []
+      failures = []
+      flushing = flushing.then(() => write(batch, counts)).catch((error: unknown) => { flushFailed ??= { error } })
+    }
+
+    /** An area from what is known, the lookup another walker already started, or a new lookup. */
+    function area (id: string): Promise<AreaRow | undefined> {
+      const row = known.get(id)
+      if (row || unknown.has(id)) return Promise.resolve(row)
+      let pending = inflight.get(id)
+      if (!pending) {
+        pending = lookup(id, client, counts, landings).then((found) => {
+          if (found) {
+            known.set(id, found)
+            fresh.push(found)
+          } else {
+            unknown.add(id)
+          }
+          return found
+        })
+        inflight.set(id, pending)
+        pending.then(() => inflight.delete(id), () => inflight.delete(id))
       }
+      return pending
+    }
 
-      for (const id of candidates) {
-        if (timeUp() || flushFailed) break
+    /** The chain of one area, fetching what is missing; a row only once the chain is whole. */
+    async function resolve (rootId: string): Promise<Outcome> {
+      for (;;) {
+        const chain = walkAreaChain(rootId, (id) => known.get(id))
+        if (chain.complete) return { row: { ...hierarchyRow(chain.chain)!, area_id: rootId } }
+        const missing = chain.missingId
+        if (!await area(missing)) {
+          const where = missing === rootId ? '' : `, an ancestor of ${rootId}`
+          return { failure: { entity_id: rootId, reason: `area ${missing}${where} is unknown to MusicBrainz (404)`, http_status: 404, failed_at: now().toISOString() } }
+        }
+      }
+    }
+
+    const queue = [...candidates]
+    async function walker (): Promise<void> {
+      for (let id = queue.shift(); id !== undefined && !stopped && !flushFailed && !timeUp(); id = queue.shift()) {
+        let outcome: Outcome
         try {
-          const outcome = await resolve(id, known, client, fresh, counts, landings)
-          if ('row' in outcome) rows.push(outcome.row)
-          else failures.push(outcome.failure)
-          processed++
+          outcome = await resolve(id)
         } catch (err) {
           if (!(err instanceof RateLimited) && !(err instanceof AppError)) throw err
-          stopped = err
-          break
+          stopped ??= { error: err }
+          return
         }
+        if ('row' in outcome) rows.push(outcome.row)
+        else failures.push(outcome.failure)
+        processed++
         if (fresh.length >= flushEvery) flush()
       }
-      flush()
-      await flushing
-      await landings.settled()
-      if (flushFailed) throw flushFailed.error
-      if (stopped instanceof AppError) throw stopped
-      return {
-        processed,
-        remaining: candidates.length - processed,
-        status: stopped ? 'rate_limited' : 'complete',
-        ...(stopped ? { retryAfterSeconds: stopped.retryAfterSeconds } : {}),
-        ...counts,
-      }
-    },
+    }
+
+    await Promise.all(Array.from({ length: walkers }, walker))
+    flush()
+    await flushing
+    await landings.settled()
+    if (flushFailed) throw flushFailed.error
+    if (stopped?.error instanceof AppError) throw stopped.error
+    const limited = stopped?.error
+    return {
+      processed,
+      remaining: candidates.length - processed,
+      status: limited ? 'rate_limited' as const : 'complete' as const,
+      ...(limited ? { retryAfterSeconds: limited.retryAfterSeconds } : {}),
+      ...counts,
+    }
   }
 
   /** Stores fetched areas and whole chains; a chain the lake cannot store becomes a failure. */
@@ -160,22 +198,6 @@ export function createHierarchyStep (deps: {
     await recordFailures(lake, scope, failures)
     counts.hierarchyRows += stored.length
     counts.failures += failures.length
-  }
-
-  /** The chain of one area, fetching what is missing; a row only once the chain is whole. */
-  async function resolve (rootId: string, known: Map<string, AreaRow>, client: MusicBrainzClient, fresh: AreaRow[], counts: { calls: number, areasFetched: number }, landings: BackgroundWrites): Promise<{ row: AreaHierarchyRow } | { failure: FailureInput }> {
-    for (;;) {
-      const chain = walkAreaChain(rootId, (id) => known.get(id))
-      if (chain.complete) return { row: { ...hierarchyRow(chain.chain)!, area_id: rootId } }
-      const missing = chain.missingId
-      const area = await lookup(missing, client, counts, landings)
-      if (!area) {
-        const where = missing === rootId ? '' : `, an ancestor of ${rootId}`
-        return { failure: { entity_id: rootId, reason: `area ${missing}${where} is unknown to MusicBrainz (404)`, http_status: 404, failed_at: now().toISOString() } }
-      }
-      known.set(missing, area)
-      fresh.push(area)
-    }
   }
 
   /** One area: from raw/ when an earlier call landed it, else from MusicBrainz (and landed). Undefined when unknown. */
@@ -195,5 +217,24 @@ export function createHierarchyStep (deps: {
     if (!row) throw new MusicBrainzUnavailable(200, answer.raw[0]?.url ?? id, 'the area answer has no id')
     // A merged area answers under its new id: it is kept under the id that was asked for, which the chain follows.
     return { ...row, id }
+  }
+
+  return {
+    name: 'musicbrainz.areas.hierarchy',
+    tag: 'musicbrainz',
+    summary: 'Walk the areas of matched artists up to their country and write mbz_areas and mbz_area_hierarchy',
+    description: 'Each area is fetched once ever (mbz_areas and raw/musicbrainz/areas/ are the cache). Works for about maxSeconds, ' +
+      'then answers done: false; call again until done. An area MusicBrainz does not know is recorded in the failure memory ' +
+      '(resource areas) and retried after its backoff; a failed lookup is retried by the next call.',
+    body: {},
+    result: hierarchyResult,
+    errors: ['NOT_CONFIGURED', 'UPSTREAM_FAILED', 'UPSTREAM_TIMEOUT', 'LAKE_WRITE_FAILED'],
+    defaultMaxSeconds: 60,
+    run: (_body, { timeUp }) => {
+      deps.transport.requireContact()
+      const run = running.then(() => walk(timeUp), () => walk(timeUp))
+      running = run.catch(() => {})
+      return run
+    },
   }
 }
