@@ -122,8 +122,35 @@ describe('MusicBrainz artist matching through the routes: every trap', () => {
   })
 })
 
+describe('MusicBrainz artist matching, one artist a batch', () => {
+  it('reads the one-resource answer shape (a plain url object, or 404 when MusicBrainz has no such URL)', async () => {
+    const fake = await createFakeMusicBrainz({ ratePerSec: Infinity })
+    const [linked] = seedLinkedArtists(fake, 1)
+    const sides = [{ id: linked!.spotifyId, name: linked!.name, isrcs: [], titles: ['Song'] }, { id: 'NobodyKnowsThisArtist1', name: 'Nobody Knows', isrcs: [], titles: ['Song'] }]
+    const t = await appWithPlays(playsOf(sides), musicbrainzEnv(fake.url))
+    try {
+      const run = await runStep(t.app, '/v1/musicbrainz/artists', { batchSize: 1 })
+      expect(run.batches).toBe(2)
+      const urlCalls = fake.server.requests.filter((r) => r.path === '/ws/2/url')
+      expect(urlCalls.map((r) => r.query.getAll('resource').length)).toEqual([1, 1])
+      expect(await tableRows(t.app, 'mbz_artist_match')).toMatchObject([{ spotify_id: linked!.spotifyId, mbid: linked!.mbid, method: 'url-relation' }])
+      const [miss] = await tableRows(t.app, 'enrichment_failures')
+      expect(miss).toMatchObject({ entity_id: 'NobodyKnowsThisArtist1' })
+      expect(miss!.reason).toMatch(/^no Spotify URL relation; no valid ISRC among the played tracks; name search: 0 hits$/)
+    } finally {
+      await t.close()
+      await fs.rm(t.dir, { recursive: true, force: true })
+      await fake.close()
+    }
+  })
+})
+
 describe('MusicBrainz artist matching past 100 artists', () => {
-  it('splits 150 linked artists into batches of 100 and 50, one URL call each (never past 100 resources)', async () => {
+  it.each([
+    [undefined, 2, [100, 50]],
+    // One batch of 150 asks for 75 + 75 URLs: never more than the 100 MusicBrainz reads.
+    [150, 1, [75, 75]],
+  ])('with batchSize %s: %s batch(es), URL calls of %j resources, every artist matched', async (batchSize, batches, resources) => {
     const fake = await createFakeMusicBrainz({ ratePerSec: Infinity })
     const linked = seedLinkedArtists(fake, 150)
     const t = await appWithPlays(playsOf(linked.map((a) => ({ id: a.spotifyId, name: a.name, isrcs: [], titles: ['Song'] }))), musicbrainzEnv(fake.url))
@@ -131,14 +158,14 @@ describe('MusicBrainz artist matching past 100 artists', () => {
       const discover = await request(t.app.server).post('/v1/musicbrainz/discover').send({})
       expect(discover.body).toMatchObject({ done: true, new: 150, newPlays: 150 })
       expect(discover.body.sample).toHaveLength(10)
-      const run = await runStep(t.app, '/v1/musicbrainz/artists')
-      expect(run.batches).toBe(2)
-      expect(fake.calls('url')).toBe(2)
-      expect(fake.server.requests.filter((r) => r.path === '/ws/2/url').map((r) => r.query.getAll('resource').length)).toEqual([100, 50])
+      const run = await runStep(t.app, '/v1/musicbrainz/artists', batchSize ? { batchSize } : {})
+      expect(run.batches).toBe(batches)
+      expect(fake.server.requests.filter((r) => r.path === '/ws/2/url').map((r) => r.query.getAll('resource').length)).toEqual(resources)
       const rows = await tableRows(t.app, 'mbz_artist_match')
       expect(rows).toHaveLength(150)
       expect(rows.every((r) => r.method === 'url-relation' && r.confidence === 1)).toBe(true)
-      // One details call per batch and the genre list once: 5 calls for 150 artists.
+      expect(await tableRows(t.app, 'mbz_artist_info')).toHaveLength(150)
+      // Two URL calls, the details of each batch (two arid searches of 75 for the batch of 150) and the genre list once.
       expect(fake.calls()).toBe(5)
     } finally {
       await t.close()
