@@ -161,7 +161,7 @@ export async function measureMusicBrainz (report: Report, bench: MusicBrainzBenc
   report.compare('musicbrainz: wall time ÷ (calls ÷ rate), whole run', `${(wall / ideal).toFixed(2)} (${(wall / 1000).toFixed(1)} s / ${(ideal / 1000).toFixed(1)} s at ${ratePerSec}/s)`, '≤ 1.10', wall / ideal <= 1.1)
   const bound = matching.ms + walking.ms
   const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
-  report.compare('musicbrainz: wall time ÷ (calls ÷ rate), steps that call MusicBrainz', `${(bound / ideal).toFixed(2)} (${seconds(bound)} / ${seconds(ideal)})`, '≤ 1.10', bound / ideal <= 1.1)
+  report.info('musicbrainz: of it, the steps that call MusicBrainz ÷ (calls ÷ rate)', `${(bound / ideal).toFixed(2)} (${seconds(bound)} / ${seconds(ideal)})`)
   report.info('musicbrainz: matching fetches / hierarchy calls, ÷ their calls ÷ rate', `${seconds(matching.ms)} (${(matching.ms / (matchingCalls / ratePerSec * 1000)).toFixed(2)}) / ${seconds(walking.ms)} (${(walking.ms / (areaCalls / ratePerSec * 1000)).toFixed(2)})`)
   report.info('musicbrainz: plans, writes, parse, discover (lake work between the calls)', seconds(other.ms))
   // What is not pacing (lake work, round trips longer than a slot) does not grow with the interval between calls.
