@@ -1,5 +1,6 @@
-// npm run bench: measures import time and memory, Spotify calls per entity and plan latency against the real service
-// (a child process) and fake upstreams on 127.0.0.1. Prints a table; exits 1 only when a correctness check fails.
+// npm run bench: measures import time and memory, Spotify calls per entity, plan latency and the MusicBrainz stage's
+// calls and pacing against the real service (a child process) and fake upstreams on 127.0.0.1. Prints a table; exits 1
+// only when a correctness check fails. `npm run bench -- musicbrainz` runs one section (import, spotify, plans, musicbrainz).
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -11,6 +12,7 @@ import { benchPlaces, buildGeographyLake, runCities } from './bench/geography.ts
 import { runGranular } from './bench/granular.ts'
 import { ok } from './lib/http.ts'
 import { buildLargeLake, lakePlays, type LargeLake } from './bench/lake-fixture.ts'
+import { measureMusicBrainz, musicbrainzBench } from './bench/musicbrainz.ts'
 import { createReport, formatTable, mb, ms, type Report } from './bench/report.ts'
 import { spotifyEnv } from '../test/helpers/build-app.ts'
 import { buildProduction, makeTempDir, memoryOf, startService, type Service } from './lib/service.ts'
@@ -270,6 +272,19 @@ async function measureGeography (report: Report): Promise<void> {
   })
 }
 
+// 5. The MusicBrainz stage: 1,000 new artists (80% with a Spotify URL relation) from about 300 places, at 20/s.
+
+async function measureMusicBrainzStage (report: Report): Promise<void> {
+  progress('musicbrainz: seeding the fake (1,000 artists, 300 places) and the plays')
+  const bench = await musicbrainzBench()
+  try {
+    await withService(report, 'musicbrainz', { env: bench.env, prepare: (dir) => bench.prepare(path.join(dir, 'data')) },
+      (service) => measureMusicBrainz(report, bench, service, progress))
+  } finally {
+    await bench.fake.close()
+  }
+}
+
 const loadAtStart = os.loadavg()[0]!
 
 /** The load average says whether other work on the machine shared the CPUs with the bench. */
@@ -293,6 +308,7 @@ if (wanted('spotify')) {
 }
 if (wanted('plans')) await measurePlans(report)
 if (wanted('geography')) await measureGeography(report)
+if (wanted('musicbrainz')) await measureMusicBrainzStage(report)
 
 console.log(`\n${formatTable(report.rows)}\n`)
 for (const { name, lines } of serviceLogs) {

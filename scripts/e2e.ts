@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createFakeListenBrainz, type FakeListenBrainz } from '../test/fakes/fake-listenbrainz.ts'
+import { createFakeMusicBrainz, seedPlaces, type FakeMusicBrainz } from '../test/fakes/fake-musicbrainz.ts'
 import { createFakeSpotify, seedCatalog, type FakeSpotify } from '../test/fakes/fake-spotify.ts'
 import { exportEntry, podcastEntry } from '../test/helpers/export.ts'
 import { createN8n, ensureN8n, type N8n } from './e2e/n8n.ts'
@@ -39,6 +40,8 @@ interface Context {
   spotify: FakeSpotify
   listenbrainz: FakeListenBrainz
   catalog: ReturnType<typeof seedCatalog>
+  musicbrainz: FakeMusicBrainz
+  mbz: MusicBrainzWorld
   /** Runs a workflow by name through the n8n CLI; answers the items of its last node. */
   execute (name: string): Promise<Row[]>
   table (name: string): Promise<Row[]>
@@ -91,6 +94,47 @@ function seedUpstreams (spotify: FakeSpotify, listenbrainz: FakeListenBrainz) {
     })
   }
   return { catalog, exported }
+}
+
+/** What MusicBrainz knows of the e2e's Spotify artists, and the answer each must get. */
+interface MusicBrainzWorld {
+  /** Spotify artist id → the MBID and the way it must be found */
+  expected: Map<string, { mbid: string, method: 'url-relation' | 'isrc' | 'name' }>
+}
+
+/**
+ * The fake MusicBrainz for the e2e's catalog: Artists 0–19 carry a Spotify URL relation, 20–29 are known by their
+ * tracks' ISRCs only, 30–34 by name only (a recording titled like a played track), 35–39 and every "new Artist" are
+ * unknown (the new ones' ISRCs are the same as Artists 0–29's: MusicBrainz lists them under those). The artists live in
+ * cities in chains of 2 to 4 areas, sharing parents; some have a begin area elsewhere.
+ */
+function seedMusicBrainz (fake: FakeMusicBrainz, spotify: FakeSpotify, catalog: ReturnType<typeof seedCatalog>): MusicBrainzWorld {
+  const places = seedPlaces(fake)
+  const cities = [places.seattle, places.milwaukee, places.leipzig, places.munich, places.portree, places.gangnam, places.stalinstadt]
+  const expected: MusicBrainzWorld['expected'] = new Map()
+  const tracksOf = (artistId: string) => [...spotify.tracks.values()].filter((t) => t.artists[0].id === artistId)
+  catalog.artistIds.forEach((spotifyId, a) => {
+    if (a >= 35) return
+    const name = `Artist ${a}`
+    const artist = fake.addArtist({
+      name,
+      type: a % 2 === 0 ? 'Group' : 'Person',
+      area: cities[a % cities.length],
+      beginArea: a % 3 === 0 ? cities[(a + 2) % cities.length] : null,
+      tags: { rock: 1 + (a % 4), 'seen live': 2 },
+      spotifyId: a < 20 ? spotifyId : undefined,
+    })
+    if (a < 20) {
+      expected.set(spotifyId, { mbid: artist.id, method: 'url-relation' })
+    } else if (a < 30) {
+      for (const track of tracksOf(spotifyId)) fake.addRecording({ title: track.name, isrcs: [track.external_ids.isrc], credits: [artist] })
+      expected.set(spotifyId, { mbid: artist.id, method: 'isrc' })
+    } else {
+      fake.addRecording({ title: `Song ${a}.0`, credits: [artist] })
+      expected.set(spotifyId, { mbid: artist.id, method: 'name' })
+    }
+  })
+  return { expected }
 }
 
 const phases: Array<{ name: string, run: (ctx: Context) => Promise<void> }> = [
@@ -172,6 +216,96 @@ const phases: Array<{ name: string, run: (ctx: Context) => Promise<void> }> = [
       assert.equal(runs.filter((r) => r.planId === summary.planId).length, 1, 'only the first batch was fetched')
       const failures = await ctx.table('enrichment_failures')
       assert.equal(failures.filter((f) => f.resource === 'albums').length, 1, 'a rate limit is never recorded as a failure')
+    },
+  },
+  {
+    name: 'MBZ Artist Discovery counts every played artist not matched yet',
+    async run (ctx) {
+      const [answer] = await ctx.execute('MBZ Artist Discovery')
+      const played = new Set((await ctx.table('tracks_played')).flatMap((p) => (p.artist_ids?.length ? p.artist_ids : [p.artist_id])).filter(Boolean))
+      assert.equal(answer?.new, played.size, 'every played artist is new to MusicBrainz matching')
+      assert.equal(answer?.sample?.length, 10, 'a sample of the 10 most played')
+      assert.equal(ctx.musicbrainz.calls(), 0, 'discovery calls nobody')
+    },
+  },
+  {
+    name: 'MBZ Artist Enrichment matches each artist with its method, or records a miss with its reason',
+    async run (ctx) {
+      const [summary] = await ctx.execute('MBZ Artist Enrichment')
+      assert.equal(summary?.totals?.failed, 0, 'no failed batches')
+      assert.equal(summary?.totals?.written, summary?.totals?.batches, 'every batch written')
+      const played = new Set((await ctx.table('tracks_played')).flatMap((p) => (p.artist_ids?.length ? p.artist_ids : [p.artist_id])).filter(Boolean))
+      const matches = new Map((await ctx.table('mbz_artist_match')).map((m) => [m.spotify_id, m]))
+      const misses = new Map((await ctx.table('enrichment_failures')).filter((f) => f.stage === 'musicbrainz' && f.resource === 'artists').map((f) => [f.entity_id, f]))
+      for (const id of played) {
+        const want = ctx.mbz.expected.get(id)
+        if (want) {
+          assert.equal(matches.get(id)?.mbid, want.mbid, `${id}: matched to the right MBID`)
+          assert.equal(matches.get(id)?.method, want.method, `${id}: by ${want.method}`)
+          assert.ok(matches.get(id)!.confidence > 0.5, `${id}: confidence`)
+          assert.ok(!misses.has(id), `${id}: not a miss`)
+        } else {
+          assert.ok(!matches.has(id), `${id}: no MBID`)
+          assert.match(misses.get(id)?.reason ?? '', /^no Spotify URL relation; .*ISRC.*; name search: /, `${id}: a miss saying what was tried`)
+        }
+      }
+      for (const method of ['url-relation', 'isrc', 'name']) assert.ok([...matches.values()].some((m) => m.method === method), `some matched by ${method}`)
+      const info = await ctx.table('mbz_artist_info')
+      assert.equal(info.length, ctx.mbz.expected.size, 'details of every matched artist')
+      assert.ok((await ctx.table('mbz_artist_genre')).every((g) => g.genre === 'rock'), 'genres are the tags that are genres')
+      assert.equal(ctx.musicbrainz.calls('genre'), 1, 'the genre list fetched once')
+      assert.equal(ctx.musicbrainz.served503, 0, 'never faster than the rate')
+    },
+  },
+  {
+    name: 'MBZ Data Parsing finds the details parsed already and changes nothing',
+    async run (ctx) {
+      const before = await snapshot(ctx, ['mbz_artist_info', 'mbz_artist_genre'])
+      const calls = ctx.musicbrainz.calls()
+      const [answer] = await ctx.execute('MBZ Data Parsing')
+      assert.equal(answer?.done, true, 'done')
+      assert.equal(answer?.artists, 0, 'nothing to change')
+      assert.equal(await snapshot(ctx, ['mbz_artist_info', 'mbz_artist_genre']), before, 'no row changed')
+      assert.equal(ctx.musicbrainz.calls(), calls, 'parsing calls nobody')
+    },
+  },
+  {
+    name: 'MBZ Hierarchy Processing walks every area up to its country, each area fetched once, looping until done',
+    async run (ctx) {
+      const [answer] = await ctx.execute('MBZ Hierarchy Processing')
+      assert.equal(answer?.done, true, 'the loop ends done')
+      const runs = (await ctx.service.call('GET', '/v1/runs?step=musicbrainz.areas.hierarchy&limit=100')).body.runs as Row[]
+      assert.ok(runs.length > 1, `the 1 s time box made the workflow call the step ${runs.length} times`)
+      const info = await ctx.table('mbz_artist_info')
+      const wanted = new Set(info.flatMap((r) => [r.area_id, r.begin_area_id, r.end_area_id]).filter(Boolean))
+      const rows = await ctx.table('mbz_area_hierarchy')
+      assert.deepEqual(new Set(rows.map((r) => r.area_id)), wanted, 'a row for every area of a matched artist')
+      for (const row of rows) assert.match(row.country_code ?? '', /^[A-Z]{2}$/, `${row.area_name}: a country code`)
+      assert.ok(rows.some((r) => r.subdivision_code === 'US-WA' && r.city === 'Seattle'), 'Seattle → Washington → US')
+      assert.ok(rows.some((r) => r.city === 'Stalinstadt' && r.country_code === 'XG'), 'an ended parent')
+      const lookups = new Map<string, number>()
+      for (const r of ctx.musicbrainz.server.requests) if (r.path.startsWith('/ws/2/area/')) lookups.set(r.path, (lookups.get(r.path) ?? 0) + 1)
+      assert.equal(ctx.musicbrainz.served503, 0, 'never faster than the rate')
+      assert.ok([...lookups.values()].every((n) => n === 1), 'each area fetched once')
+      assert.equal(lookups.size, (await ctx.table('mbz_areas')).length, 'every area fetched is kept')
+    },
+  },
+  {
+    name: 'A second MusicBrainz run calls MusicBrainz for nothing new and changes no row',
+    async run (ctx) {
+      const tables = ['mbz_artist_match', 'mbz_artist_info', 'mbz_artist_genre', 'mbz_areas', 'mbz_area_hierarchy', 'enrichment_failures']
+      const before = await snapshot(ctx, tables)
+      const calls = ctx.musicbrainz.calls()
+      const [discovered] = await ctx.execute('MBZ Artist Discovery')
+      assert.equal(discovered?.new, 0, 'nothing new to match')
+      const [summary] = await ctx.execute('MBZ Artist Enrichment')
+      assert.equal(summary?.total, 0, 'an empty plan')
+      // The area answers the hierarchy landed are parsed now (the daily order is parse, then hierarchy): same rows.
+      const [parsed] = await ctx.execute('MBZ Data Parsing')
+      assert.deepEqual([parsed?.done, parsed?.artists, parsed?.areas, parsed?.hierarchy], [true, 0, 0, 0], 'parsing changes nothing')
+      assert.equal((await ctx.execute('MBZ Hierarchy Processing'))[0]?.processed, 0, 'no area left')
+      assert.equal(ctx.musicbrainz.calls(), calls, 'no MusicBrainz call')
+      assert.equal(await snapshot(ctx, tables), before, 'no row changed')
     },
   },
 ]
@@ -290,6 +424,10 @@ async function main (): Promise<void> {
   const spotify = await createFakeSpotify()
   const listenbrainz = await createFakeListenBrainz()
   const { catalog, exported } = seedUpstreams(spotify, listenbrainz)
+  // MusicBrainz's own rate rule at the service's rate: a 503 would mean the shared limiter let a call through early. At
+  // 20/s the default tolerance (25 ms) is below a busy machine's jitter; 250 ms still catches twice the rate at once.
+  const musicbrainz = await createFakeMusicBrainz({ ratePerSec: 20, toleranceMs: 250 })
+  const mbz = seedMusicBrainz(musicbrainz, spotify, catalog)
   const token = 'e2e-bearer-token-0123456789'
   const running = await startService(path.join(dir, 'data'), {
     TRACKLAKE_API_TOKEN: token,
@@ -300,15 +438,21 @@ async function main (): Promise<void> {
     SPOTIFY_ACCOUNTS_URL: spotify.url,
     LISTENBRAINZ_URL: listenbrainz.url,
     LISTENBRAINZ_USER: listenbrainz.user,
+    MUSICBRAINZ_URL: musicbrainz.url,
+    MUSICBRAINZ_CONTACT: 'e2e@tracklake.invalid',
+    MUSICBRAINZ_RATE_PER_SEC: '20',
   })
   const service = api(running, token)
-  const n8n = await createN8n({ TRACKLAKE_URL: service.url, TRACKLAKE_API_TOKEN: token })
+  // A 1 s time box makes the until-done workflows loop.
+  const n8n = await createN8n({ TRACKLAKE_URL: service.url, TRACKLAKE_API_TOKEN: token, TRACKLAKE_STEP_SECONDS: '1' })
   const ctx: Context = {
     service,
     n8n,
     spotify,
     listenbrainz,
     catalog,
+    musicbrainz,
+    mbz,
     execute: async (name) => {
       const started = Date.now()
       const items = await n8n.execute(idOf(name)) as Row[]
@@ -341,6 +485,7 @@ async function main (): Promise<void> {
     for (const line of running.logs) log(`service: ${line}`)
     await spotify.close()
     await listenbrainz.close()
+    await musicbrainz.close()
     await n8n.cleanup()
     await fs.rm(dir, { recursive: true, force: true })
   }

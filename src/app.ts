@@ -47,6 +47,8 @@ import { trackRecord } from './stages/spotify/mappers.ts'
 import { createPlaysRefill, type Scheduler } from './stages/spotify/plays-refill.ts'
 import { spotifyRoutes } from './stages/spotify/routes.ts'
 import { createSpotifySteps, saveTracks } from './stages/spotify/service.ts'
+import { musicbrainzRoutes } from './stages/musicbrainz/routes.ts'
+import { createMusicBrainzSteps } from './stages/musicbrainz/service.ts'
 
 /** Seams for tests; production uses the defaults. */
 export interface AppDeps {
@@ -78,10 +80,19 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * superseded copy of an entity that was parsed may go there (the stage hands over entityOf and parsed). A folder with no
  * rule is kept whole.
  */
+/**
+ * What raw/ retention may drop. MusicBrainz details (artists/, a batch of artists per file), areas (one file per area,
+ * fetched once ever) and the genre list are what its parse replays: kept. Matching answers (url/, recording/,
+ * search/) are evidence only, like the Spotify, ListenBrainz and OpenWeather answers: dropped by age and size.
+ */
 const rawFolderRules: RawFolderRule[] = [
   { folder: 'spotify', replayable: false },
   { folder: 'listenbrainz', replayable: false },
+  { folder: 'openweather', replayable: false },
   { folder: 'musicbrainz', replayable: true },
+  { folder: 'musicbrainz/url', replayable: false },
+  { folder: 'musicbrainz/recording', replayable: false },
+  { folder: 'musicbrainz/search', replayable: false },
 ]
 
 /**
@@ -110,6 +121,9 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const spotify = createSpotifyClient({ config, auth: spotifyAuth, state, upstream, limiter: limiters.spotify, log: app.log })
   const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: app.log, delayMs: deps.refillDelayMs, scheduler: deps.refillScheduler })
   const spotifySteps = createSpotifySteps({ lake, raw, spotify, now, refill, plays: tracksPlayed })
+  const musicbrainzSteps = createMusicBrainzSteps({
+    config: config.musicbrainz, lake, raw, state, now, upstream, limiter: limiters.musicbrainz, plays: tracksPlayed, log: app.log,
+  })
 
   const geographySteps = createGeographySteps({
     config,
@@ -174,6 +188,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   // The Daily ETL calls the routes above through the app itself: one implementation of every step.
   const daily = createDailyRun({ chain: dailyChain, call: injectCaller(app, config.apiToken), state, now })
   await app.register(dailyRoutes({ daily, chain: dailyChain, now }), { prefix: '/v1/daily' })
+  await app.register(musicbrainzRoutes, { prefix: '/v1/musicbrainz', steps: musicbrainzSteps, plans, lake, now })
 
   app.addHook('onClose', async () => {
     await stopLimiters(limiters)

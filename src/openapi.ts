@@ -12,6 +12,7 @@ export const apiTags = [
   { name: 'spotify', description: 'granular Spotify enrichment of tracks, artists and albums' },
   { name: 'geography', description: 'continents, country and state codes and geocoding keys of MusicBrainz areas, and city coordinates (offline GeoNames gazetteer or OpenWeather)' },
   { name: 'daily', description: 'the Daily ETL in-process: every stage in order, through the same routes (for use without n8n)' },
+  { name: 'musicbrainz', description: 'MusicBrainz: who each played artist is (matching, details, genres) and where they come from (area hierarchy)' },
 ]
 
 export async function registerOpenApi (app: FastifyInstance, version: string): Promise<void> {

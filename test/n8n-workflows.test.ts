@@ -49,6 +49,20 @@ describe('n8n-workflows/', () => {
     expect(schedule.parameters.rule.interval).toEqual([{ field: 'minutes', minutesInterval: 30 }])
   })
 
+  it('has the four MusicBrainz workflows; the time-boxed ones loop until done, a bounded number of times', () => {
+    const byName = new Map(Object.values(committed).map((w) => [w.name, w]))
+    for (const name of ['MBZ Artist Discovery', 'MBZ Artist Enrichment', 'MBZ Data Parsing', 'MBZ Hierarchy Processing']) expect(byName.has(name), name).toBe(true)
+    for (const [name, path] of [['MBZ Data Parsing', '/v1/musicbrainz/parse'], ['MBZ Hierarchy Processing', '/v1/musicbrainz/areas/hierarchy']]) {
+      const loop = byName.get(name)
+      const call = loop.nodes.find((n: { type: string }) => n.type === 'n8n-nodes-base.httpRequest')
+      expect(call.parameters.url).toBe(`={{ $env.TRACKLAKE_URL }}${path}`)
+      // The IF node's false output goes back to the call; its condition ends the loop on done, rate_limited or the bound.
+      expect(loop.connections['Done?'].main[1]).toEqual([{ node: call.name, type: 'main', index: 0 }])
+      const condition = loop.nodes.find((n: { name: string }) => n.name === 'Done?').parameters.conditions.conditions[0].leftValue
+      expect(condition).toMatch(/\$json\.done === true \|\| \$json\.status === 'rate_limited' \|\| \$runIndex >= \d+/)
+    }
+  })
+
   it('gives every workflow n8n may run by itself a Manual Trigger, and connects every node', () => {
     for (const workflow of Object.values(committed)) {
       const types = workflow.nodes.map((n: { type: string }) => n.type)

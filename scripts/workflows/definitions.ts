@@ -65,23 +65,75 @@ export function trackIngestionWorkflow (): Workflow {
   ], 'Every 30 minutes: new plays from Spotify recently-played and from ListenBrainz into tracks_played.')
 }
 
-/**
- * Geography base enrichment: one time-boxed call after another until the service answers done (no network, so no
- * rate limit to stop on). Ends with the last answer: rows done by that call, rows without a city or a country.
- */
-export function geographyBaseWorkflow (): Workflow {
-  return workflow('tlGeoBase', 'Geography Base Enrichment', [
+/** One call of a step that answers at once (MBZ Artist Discovery). */
+export function singleCallWorkflow (options: { id: string, name: string, node: string, path: string, body: string, what: string }): Workflow {
+  return workflow(options.id, options.name, [
     subWorkflowTrigger([0, 0]),
     manualTrigger([0, 200]),
-    tracklakeRequest('Enrich Areas', [240, 100], { method: 'POST', path: '/v1/geography/base', body: '={{ JSON.stringify({}) }}', timeoutMs: 600_000 }),
-    ifNode('Done?', [480, 100], { left: '={{ $json.done }}', operator: { type: 'boolean', operation: 'equals' }, right: true }),
+    tracklakeRequest(options.node, [240, 100], { method: 'POST', path: options.path, body: options.body }),
   ], [
-    ['When Executed by Another Workflow', 0, 'Enrich Areas'],
-    ['Run Manually', 0, 'Enrich Areas'],
-    ['Enrich Areas', 0, 'Done?'],
-    // Not done: the call's time box ran out; the next call goes on where it stopped.
-    ['Done?', 1, 'Enrich Areas'],
-  ], 'Adds continent, country and state codes and the geocoding key (params) to every new mbz_area_hierarchy row. No network.')
+    ['When Executed by Another Workflow', 0, options.node],
+    ['Run Manually', 0, options.node],
+  ], options.what)
+}
+
+/**
+ * A time-boxed step called until it answers `done` (the IF node's false output loops back to the call), at most
+ * `maxCalls` times; a rate-limited answer ends the run too (the next run goes on). Ends with the last answer.
+ */
+export function untilDoneWorkflow (options: { id: string, name: string, node: string, path: string, body: string, maxCalls: number, what: string }): Workflow {
+  const { node } = options
+  return workflow(options.id, options.name, [
+    subWorkflowTrigger([0, 0]),
+    manualTrigger([0, 200]),
+    tracklakeRequest(node, [240, 100], { method: 'POST', path: options.path, body: options.body, timeoutMs: 600_000 }),
+    ifNode('Done?', [480, 100], {
+      left: `={{ $json.done === true || $json.status === 'rate_limited' || $runIndex >= ${options.maxCalls - 1} }}`,
+      operator: { type: 'boolean', operation: 'equals' },
+      right: true,
+    }),
+  ], [
+    ['When Executed by Another Workflow', 0, node],
+    ['Run Manually', 0, node],
+    [node, 0, 'Done?'],
+    ['Done?', 1, node],
+  ], options.what)
+}
+
+/** 5 minutes a call; TRACKLAKE_STEP_SECONDS in n8n's environment shortens it (the end-to-end test loops with 1 s). */
+const stepSeconds = '={{ JSON.stringify({ maxSeconds: Number($env.TRACKLAKE_STEP_SECONDS) || 300 }) }}'
+
+/** The MusicBrainz stage: discovery, matching, parsing from raw/, area hierarchy. */
+export function musicbrainzWorkflows (): Record<string, Workflow> {
+  return {
+    'mbz-artist-discovery.json': singleCallWorkflow({
+      id: 'tlMbzDiscovery',
+      name: 'MBZ Artist Discovery',
+      node: 'Discover Artists',
+      path: '/v1/musicbrainz/discover',
+      body: '={{ JSON.stringify({}) }}',
+      what: 'Counts the played Spotify artists with no MusicBrainz match yet and not waiting in backoff (whole history), with a sample.',
+    }),
+    'mbz-artist-enrichment.json': granularWorkflow({ id: 'tlMbzArtists', name: 'MBZ Artist Enrichment', path: '/v1/musicbrainz/artists', what: 'Matches played Spotify artists to MusicBrainz (URL relation, ISRC, strict name) and fetches their details and genres' }),
+    'mbz-data-parsing.json': untilDoneWorkflow({
+      id: 'tlMbzParsing',
+      name: 'MBZ Data Parsing',
+      node: 'Parse Raw Answers',
+      path: '/v1/musicbrainz/parse',
+      body: stepSeconds,
+      maxCalls: 10,
+      what: 'Rebuilds mbz_artist_info, mbz_artist_genre, mbz_areas and the hierarchy flattening from raw/musicbrainz/ (the files not parsed yet), without calling MusicBrainz.',
+    }),
+    'mbz-hierarchy-processing.json': untilDoneWorkflow({
+      id: 'tlMbzHierarchy',
+      name: 'MBZ Hierarchy Processing',
+      node: 'Build Area Hierarchy',
+      path: '/v1/musicbrainz/areas/hierarchy',
+      body: stepSeconds,
+      maxCalls: 20,
+      what: 'Walks the areas of matched artists up to their country (each area fetched once ever) into mbz_areas and mbz_area_hierarchy, about 5 minutes a call until done (at most 20 calls a run).',
+    }),
+  }
 }
 
 /** Every workflow, keyed by its file name in n8n-workflows/. */
@@ -91,7 +143,16 @@ export function allWorkflows (): Record<string, Workflow> {
     'spotify-track-resolution.json': granularWorkflow({ id: 'tlSpotifyTracks', name: 'Spotify Track Resolution', path: '/v1/spotify/tracks', what: 'Resolves imported plays to Spotify artist and album ids, ISRC and duration' }),
     'spotify-artist-enrichment.json': granularWorkflow({ id: 'tlSpotifyArtists', name: 'Spotify Artist Enrichment', path: '/v1/spotify/artists', what: 'Enriches played artists from Spotify' }),
     'spotify-album-enrichment.json': granularWorkflow({ id: 'tlSpotifyAlbums', name: 'Spotify Album Enrichment', path: '/v1/spotify/albums', what: 'Enriches played albums from Spotify' }),
-    'geography-base-enrichment.json': geographyBaseWorkflow(),
+    ...musicbrainzWorkflows(),
+    'geography-base-enrichment.json': untilDoneWorkflow({
+      id: 'tlGeoBase',
+      name: 'Geography Base Enrichment',
+      node: 'Enrich Areas',
+      path: '/v1/geography/base',
+      body: stepSeconds,
+      maxCalls: 20,
+      what: 'Adds continent, country and state codes and the geocoding key (params) to every new mbz_area_hierarchy row. No network.',
+    }),
     'geography-coordinate-enrichment.json': granularWorkflow({ id: 'tlGeoCities', name: 'Geography Coordinate Enrichment', path: '/v1/geography/cities', what: 'Geocodes the places artists come from (offline GeoNames gazetteer, or OpenWeather with GEOCODER=openweather)' }),
   }
 }

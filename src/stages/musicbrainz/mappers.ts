@@ -3,75 +3,11 @@
  * Empty strings are null; lists are never null.
  */
 import { list, obj, text } from './parse.ts'
+import type { AreaHierarchyRow, AreaRow, ArtistGenreRow, ArtistInfoRow } from './tables.ts'
 
-export interface Tag {
-  name: string
-  count: number
-}
-
-export interface MbzArtistInfoRow {
-  id: string
-  spotify_id: string | null
-  name: string
-  sort_name: string | null
-  type: string | null
-  gender: string | null
-  country: string | null
-  disambiguation: string | null
-  area_id: string | null
-  area_name: string | null
-  begin_area_id: string | null
-  begin_area_name: string | null
-  end_area_id: string | null
-  end_area_name: string | null
-  /** Partial dates as MusicBrainz gives them: "1977", "1977-12", "1977-12-31". */
-  life_span_begin: string | null
-  life_span_end: string | null
-  life_span_ended: boolean
-  tags: Tag[]
-  fetched_at: string
-}
-
-export interface MbzArtistGenreRow {
-  artist_mbid: string
-  genre: string
-  count: number
-}
-
-export interface MbzAreaRow {
-  id: string
-  type: string | null
-  name: string
-  sort_name: string | null
-  iso_3166_1: string[]
-  iso_3166_2: string[]
-  parent_id: string | null
-  fetched_at: string
-}
-
-export interface AreaPathEntry {
-  id: string
-  type: string | null
-  name: string
-  iso_3166_1: string[]
-  iso_3166_2: string[]
-}
-
-export interface MbzAreaHierarchyRow {
-  area_id: string
-  area_type: string | null
-  area_name: string
-  path: AreaPathEntry[]
-  city: string | null
-  municipality: string | null
-  district: string | null
-  county: string | null
-  subdivision: string | null
-  subdivision_code: string | null
-  country: string | null
-  country_code: string | null
-  island: string | null
-}
+/** A tag as stored, its count always known. */
+export type Tag = NonNullable<ArtistInfoRow['tags']>[number] & { count: number }
+export type AreaPathEntry = NonNullable<AreaHierarchyRow['path']>[number]
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.length > 0) : [])
 
@@ -102,7 +38,7 @@ export function tagsOf (value: unknown): Tag[] {
  * A `mbz_artist_info` row from an artist search hit or lookup (either has what the row needs; lookups also carry the
  * legacy `begin_area`/`end_area` duplicates, read when the hyphenated keys are absent). Undefined without an id.
  */
-export function artistInfoRow (artist: unknown, spotifyId: string | null, fetchedAt: string): MbzArtistInfoRow | undefined {
+export function artistInfoRow (artist: unknown, spotifyId: string | null, fetchedAt: string): ArtistInfoRow | undefined {
   const a = obj(artist)
   const id = text(a?.id)
   if (!a || !id) return undefined
@@ -139,7 +75,7 @@ export function artistInfoRow (artist: unknown, spotifyId: string | null, fetche
  * `mbz_artist_genre` rows: the artist's tags (and, from a lookup with `inc=genres`, its genres) that are in the
  * MusicBrainz genre list, compared case-insensitively and named as the list spells them; count > 0 only.
  */
-export function artistGenreRows (artist: unknown, genreList: Iterable<string>): MbzArtistGenreRow[] {
+export function artistGenreRows (artist: unknown, genreList: Iterable<string>): ArtistGenreRow[] {
   const a = obj(artist)
   const id = text(a?.id)
   if (!a || !id) return []
@@ -177,7 +113,7 @@ export function parentOf (area: unknown): string | null {
 }
 
 /** A `mbz_areas` row from an area lookup with `inc=area-rels`. Undefined without an id. */
-export function areaRow (area: unknown, fetchedAt: string): MbzAreaRow | undefined {
+export function areaRow (area: unknown, fetchedAt: string): AreaRow | undefined {
   const a = obj(area)
   const id = text(a?.id)
   if (!a || !id) return undefined
@@ -194,8 +130,8 @@ export function areaRow (area: unknown, fetchedAt: string): MbzAreaRow | undefin
 }
 
 export type AreaChain =
-  | { complete: true, chain: MbzAreaRow[] }
-  | { complete: false, chain: MbzAreaRow[], missingId: string }
+  | { complete: true, chain: AreaRow[] }
+  | { complete: false, chain: AreaRow[], missingId: string }
 
 /** How far a chain may climb; real ones have 1–4 hops. */
 export const maxAreaDepth = 12
@@ -205,8 +141,8 @@ export const maxAreaDepth = 12
  * parent, a loop, or `maxAreaDepth`). Incomplete, naming the first area not known yet, when `getArea` lacks one:
  * the caller fetches it and walks again — no hierarchy row is built from a half chain.
  */
-export function walkAreaChain (areaId: string, getArea: (id: string) => MbzAreaRow | undefined): AreaChain {
-  const chain: MbzAreaRow[] = []
+export function walkAreaChain (areaId: string, getArea: (id: string) => AreaRow | undefined): AreaChain {
+  const chain: AreaRow[] = []
   const seen = new Set<string>()
   let id: string | null = areaId
   while (id && !seen.has(id) && chain.length < maxAreaDepth) {
@@ -220,7 +156,9 @@ export function walkAreaChain (areaId: string, getArea: (id: string) => MbzAreaR
   return { complete: true, chain }
 }
 
-const flatColumn: Record<string, 'city' | 'municipality' | 'district' | 'county' | 'subdivision' | 'country' | 'island'> = {
+type FlatColumn = 'city' | 'municipality' | 'district' | 'county' | 'subdivision' | 'country' | 'island'
+
+const flatColumn: Record<string, FlatColumn> = {
   City: 'city', Municipality: 'municipality', District: 'district', County: 'county', Subdivision: 'subdivision', Country: 'country', Island: 'island',
 }
 
@@ -230,29 +168,31 @@ const flatColumn: Record<string, 'city' | 'municipality' | 'district' | 'county'
  * `subdivision_code` is the first ISO 3166-2 code of the nearest Subdivision that has one, `country_code` the first
  * ISO 3166-1 code of the Country.
  */
-export function hierarchyRow (chain: readonly MbzAreaRow[]): MbzAreaHierarchyRow | undefined {
+export function hierarchyRow (chain: readonly AreaRow[]): AreaHierarchyRow | undefined {
   const area = chain[0]
   if (!area) return undefined
-  const row: MbzAreaHierarchyRow = {
+  const flat: Record<FlatColumn, string | null> = { city: null, municipality: null, district: null, county: null, subdivision: null, country: null, island: null }
+  let subdivisionCode: string | null = null
+  let countryCode: string | null = null
+  for (const a of chain) {
+    const column = flatColumn[a.type ?? '']
+    if (column && flat[column] === null) flat[column] = a.name
+    if (a.type === 'Subdivision' && subdivisionCode === null) subdivisionCode = a.iso_3166_2?.[0] ?? null
+    if (a.type === 'Country' && countryCode === null) countryCode = a.iso_3166_1?.[0] ?? null
+  }
+  return {
     area_id: area.id,
     area_type: area.type,
     area_name: area.name,
-    path: chain.map((a) => ({ id: a.id, type: a.type, name: a.name, iso_3166_1: [...a.iso_3166_1], iso_3166_2: [...a.iso_3166_2] })),
-    city: null,
-    municipality: null,
-    district: null,
-    county: null,
-    subdivision: null,
-    subdivision_code: null,
-    country: null,
-    country_code: null,
-    island: null,
+    path: chain.map((a) => ({ id: a.id, type: a.type, name: a.name, iso_3166_1: [...a.iso_3166_1 ?? []], iso_3166_2: [...a.iso_3166_2 ?? []] })),
+    ...flat,
+    subdivision_code: subdivisionCode,
+    country_code: countryCode,
+    // The geography stage's columns.
+    continent: null,
+    continent_code: null,
+    state_code: null,
+    params: null,
+    geo_at: null,
   }
-  for (const a of chain) {
-    const column = flatColumn[a.type ?? '']
-    if (column && row[column] === null) row[column] = a.name
-    if (a.type === 'Subdivision' && row.subdivision_code === null) row.subdivision_code = a.iso_3166_2[0] ?? null
-    if (a.type === 'Country' && row.country_code === null) row.country_code = a.iso_3166_1[0] ?? null
-  }
-  return row
 }

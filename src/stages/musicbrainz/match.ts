@@ -64,7 +64,7 @@ const quoted = (names: Iterable<string>, max = 8): string => {
 }
 
 /** The Spotify "Various Artists" (and the like) is nobody: no step may give it an MBID. */
-function refusedName (artist: SpotifyArtist): string | undefined {
+export function refusedName (artist: Pick<SpotifyArtist, 'name'>): string | undefined {
   return nameKey(artist.name) === nameKey('Various Artists') ? 'a "Various Artists" credit is never matched' : undefined
 }
 

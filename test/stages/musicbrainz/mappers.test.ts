@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
-  areaRow, artistGenreRows, artistInfoRow, hierarchyRow, parentOf, walkAreaChain, type MbzAreaRow,
+  areaRow, artistGenreRows, artistInfoRow, hierarchyRow, parentOf, walkAreaChain,
 } from '../../../src/stages/musicbrainz/mappers.ts'
+import type { AreaRow } from '../../../src/stages/musicbrainz/tables.ts'
 import { musicbrainzFixtures } from '../../fakes/fake-musicbrainz.ts'
 
 const at = '2026-11-01T00:00:00.000Z'
@@ -110,9 +111,9 @@ describe('mbz_areas', () => {
 })
 
 describe('mbz_area_hierarchy', () => {
-  const area = (id: string, type: string | null, parent: string | null, codes: { iso1?: string[], iso2?: string[] } = {}): MbzAreaRow =>
+  const area = (id: string, type: string | null, parent: string | null, codes: { iso1?: string[], iso2?: string[] } = {}): AreaRow =>
     ({ id, type, name: id.replace(/-/g, ' '), sort_name: null, iso_3166_1: codes.iso1 ?? [], iso_3166_2: codes.iso2 ?? [], parent_id: parent, fetched_at: at })
-  const world = new Map<string, MbzAreaRow>([
+  const world = new Map<string, AreaRow>([
     area('united-states', 'Country', null, { iso1: ['US'] }),
     area('wisconsin', 'Subdivision', 'united-states', { iso2: ['US-WI'] }),
     area('milwaukee-county', 'County', 'wisconsin'),
@@ -156,12 +157,18 @@ describe('mbz_area_hierarchy', () => {
       country: 'united states',
       country_code: 'US',
       island: null,
+      // Left to the geography stage.
+      continent: null,
+      continent_code: null,
+      state_code: null,
+      params: null,
+      geo_at: null,
     })
   })
 
   it('keeps two ancestors of one type in the path; the nearest wins the flat column, the code comes from the nearest that has one', () => {
     const row = walk('schwabing')
-    expect(row.path.map((p) => p.id)).toEqual(['schwabing', 'munich', 'upper-bavaria', 'bavaria', 'germany'])
+    expect(row.path!.map((p) => p.id)).toEqual(['schwabing', 'munich', 'upper-bavaria', 'bavaria', 'germany'])
     expect(row).toMatchObject({ district: 'schwabing', city: 'munich', subdivision: 'upper bavaria', subdivision_code: 'DE-BY', country_code: 'DE' })
   })
 

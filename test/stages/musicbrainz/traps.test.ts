@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMusicBrainzClient, type MusicBrainzClient, type MusicBrainzSend } from '../../../src/stages/musicbrainz/client.ts'
-import { areaRow, artistGenreRows, artistInfoRow, hierarchyRow, walkAreaChain, type MbzAreaHierarchyRow, type MbzAreaRow } from '../../../src/stages/musicbrainz/mappers.ts'
+import { areaRow, artistGenreRows, artistInfoRow, hierarchyRow, walkAreaChain } from '../../../src/stages/musicbrainz/mappers.ts'
+import type { AreaHierarchyRow, AreaRow } from '../../../src/stages/musicbrainz/tables.ts'
 import {
   confirmNameMatch, matchByIsrc, matchByUrlRelation, missReason, nameCandidate, type ArtistMatch, type SpotifyArtist,
 } from '../../../src/stages/musicbrainz/match.ts'
@@ -142,9 +143,9 @@ describe('matching traps', () => {
 })
 
 describe('area traps', () => {
-  async function hierarchy (ids: string[]): Promise<{ rows: Map<string, MbzAreaHierarchyRow>, calls: number }> {
-    const known = new Map<string, MbzAreaRow>()
-    const rows = new Map<string, MbzAreaHierarchyRow>()
+  async function hierarchy (ids: string[]): Promise<{ rows: Map<string, AreaHierarchyRow>, calls: number }> {
+    const known = new Map<string, AreaRow>()
+    const rows = new Map<string, AreaHierarchyRow>()
     let calls = 0
     for (const id of ids) {
       for (;;) {
@@ -174,7 +175,7 @@ describe('area traps', () => {
     expect(row('stalinstadt')).toMatchObject({ city: 'Stalinstadt', country: 'East Germany', country_code: 'XG' })
     expect(row('portree')).toMatchObject({ island: 'Isle of Skye', subdivision: 'Scotland', subdivision_code: 'GB-SCT', country_code: 'GB' })
     expect(row('munich')).toMatchObject({ subdivision: 'Upper Bavaria', subdivision_code: 'DE-BY' })
-    expect(row('munich').path.map((p) => p.name)).toEqual(['Munich', 'Upper Bavaria', 'Bavaria', 'Germany'])
+    expect(row('munich').path!.map((p) => p.name)).toEqual(['Munich', 'Upper Bavaria', 'Bavaria', 'Germany'])
     expect(row('gangnam')).toMatchObject({ district: 'Gangnam District', city: 'Seoul', country: 'South Korea', country_code: 'KR' })
     expect(row('southKorea')).toMatchObject({ area_type: 'Country', country_code: 'KR' })
     // Seattle, Washington, US, Milwaukee, its county, Wisconsin, Leipzig, Saxony, Germany, Stalinstadt, East Germany,
@@ -223,7 +224,7 @@ describe('the bench world', () => {
     expect(artistGenreRows(hit, genres.result).length).toBeGreaterThan(0)
     // Artists share cities: fewer distinct areas than artists, each fetched once.
     expect(scale.areaIds.size).toBeLessThan(60)
-    const known = new Map<string, MbzAreaRow>()
+    const known = new Map<string, AreaRow>()
     let areaCalls = 0
     for (const id of new Set(scale.artists.flatMap((a) => a.areaIds))) {
       for (let chain = walkAreaChain(id, (a) => known.get(a)); !chain.complete; chain = walkAreaChain(id, (a) => known.get(a))) {
