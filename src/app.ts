@@ -34,6 +34,8 @@ import { trackRecord } from './stages/spotify/mappers.ts'
 import { createPlaysRefill, type Scheduler } from './stages/spotify/plays-refill.ts'
 import { spotifyRoutes } from './stages/spotify/routes.ts'
 import { createSpotifySteps, saveTracks } from './stages/spotify/service.ts'
+import { spotifyArtists } from './stages/spotify/tables.ts'
+import { createUpdateMbids, updateMbidsRoutes } from './stages/musicbrainz/update-mbids.ts'
 
 /** Seams for tests; production uses the defaults. */
 export interface AppDeps {
@@ -80,6 +82,9 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: app.log, delayMs: deps.refillDelayMs, scheduler: deps.refillScheduler })
   const spotifySteps = createSpotifySteps({ lake, raw, spotify, now, refill, plays: tracksPlayed })
 
+  // Update MBIDs writes the Spotify stage's artists and the ingest stage's plays (tables handed over here).
+  const updateMbids = createUpdateMbids({ lake, artists: spotifyArtists, plays: tracksPlayed, settlePlays: () => refill.flush() })
+
   const ingest = {
     recentlyPlayed: createRecentlyPlayed({
       config,
@@ -120,6 +125,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(runRoutes, { prefix: '/v1', runs })
   await app.register(ingestRoutes, { prefix: '/v1/ingest', ingest })
   await app.register(spotifyRoutes, { prefix: '/v1/spotify', steps: spotifySteps, plans, lake, now })
+  await app.register(updateMbidsRoutes(updateMbids, { now }), { prefix: '/v1/musicbrainz/update-mbids' })
 
   app.addHook('onClose', async () => {
     await stopLimiters(limiters)

@@ -10,6 +10,7 @@ export const apiTags = [
   { name: 'batches', description: 'plans, batch progress and run records' },
   { name: 'ingest', description: 'listening history in: Spotify polling, the extended streaming history export, ListenBrainz' },
   { name: 'spotify', description: 'granular Spotify enrichment of tracks, artists and albums' },
+  { name: 'musicbrainz', description: 'MusicBrainz enrichment of artists and areas, and Update MBIDs' },
 ]
 
 export async function registerOpenApi (app: FastifyInstance, version: string): Promise<void> {
