@@ -34,8 +34,12 @@ import { trackRecord } from './stages/spotify/mappers.ts'
 import { createPlaysRefill, type Scheduler } from './stages/spotify/plays-refill.ts'
 import { spotifyRoutes } from './stages/spotify/routes.ts'
 import { createSpotifySteps, saveTracks } from './stages/spotify/service.ts'
-import { spotifyArtists } from './stages/spotify/tables.ts'
 import { createUpdateMbids, updateMbidsRoutes } from './stages/musicbrainz/update-mbids.ts'
+import { mbzAreaHierarchy, mbzArtistGenre, mbzArtistInfo, mbzArtistMatch } from './stages/musicbrainz/tables.ts'
+import { citiesWithLatLong } from './stages/geography/tables.ts'
+import { spotifyAlbums, spotifyArtistGenre, spotifyArtists, spotifyTracks } from './stages/spotify/tables.ts'
+import { warehouseRoutes } from './stages/warehouse/routes.ts'
+import { createWarehouse, type WarehouseDeps } from './stages/warehouse/service.ts'
 
 /** Seams for tests; production uses the defaults. */
 export interface AppDeps {
@@ -51,6 +55,8 @@ export interface AppDeps {
   listenBrainzPagesPerCall?: number
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: { write (line: string): void }
+  /** Warehouse build seams: another project folder, a hook before the swap, DuckDB memory and threads. */
+  warehouse?: Pick<WarehouseDeps, 'projectDir' | 'hooks' | 'memoryLimit' | 'threads'>
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -84,6 +90,19 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
 
   // Update MBIDs writes the Spotify stage's artists and the ingest stage's plays (tables handed over here).
   const updateMbids = createUpdateMbids({ lake, artists: spotifyArtists, plays: tracksPlayed, settlePlays: () => refill.flush() })
+
+  // The warehouse reads every stage's tables: they are handed over here, as the models' sources.
+  const warehouse = createWarehouse({
+    lake,
+    sources: [tracksPlayed, spotifyTracks, spotifyArtists, spotifyArtistGenre, spotifyAlbums, mbzArtistMatch, mbzArtistInfo, mbzArtistGenre, mbzAreaHierarchy, citiesWithLatLong],
+    state,
+    timezone: config.timezone,
+    now,
+    log: app.log,
+    version,
+    settlePlays: () => refill.flush(),
+    ...deps.warehouse,
+  })
 
   const ingest = {
     recentlyPlayed: createRecentlyPlayed({
@@ -126,12 +145,14 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(ingestRoutes, { prefix: '/v1/ingest', ingest })
   await app.register(spotifyRoutes, { prefix: '/v1/spotify', steps: spotifySteps, plans, lake, now })
   await app.register(updateMbidsRoutes(updateMbids, { now }), { prefix: '/v1/musicbrainz/update-mbids' })
+  await app.register(warehouseRoutes, { prefix: '/v1/warehouse', warehouse, now })
 
   app.addHook('onClose', async () => {
     await stopLimiters(limiters)
     // A graceful stop leaves the plays filled.
     await refill.flush()
     refill.close()
+    await warehouse.close()
     await lake.close()
   })
   // Resolved tracks whose plays a stopped process did not get to fill.

@@ -11,6 +11,7 @@ export const apiTags = [
   { name: 'ingest', description: 'listening history in: Spotify polling, the extended streaming history export, ListenBrainz' },
   { name: 'spotify', description: 'granular Spotify enrichment of tracks, artists and albums' },
   { name: 'musicbrainz', description: 'MusicBrainz enrichment of artists and areas, and Update MBIDs' },
+  { name: 'warehouse', description: 'the star schema in warehouse.duckdb: build it from the lake (SQL models and their tests), see what it holds' },
 ]
 
 export async function registerOpenApi (app: FastifyInstance, version: string): Promise<void> {
