@@ -32,6 +32,9 @@ export interface BuildOutcome {
   tests: TestResult[]
 }
 
+/** Rows per row group of the warehouse tables (DuckDB's default, 122,880, holds ~20 MB of fact rows in memory). */
+const rowGroupSize = 16_384
+
 /** The variables models read with {{ var('…') }}. */
 export const buildVars = ['timezone', 'today', 'built_at'] as const
 
@@ -52,6 +55,8 @@ export interface BuildInput {
   threads: number
   /** meta.build tells the reader who built it */
   version: string
+  /** called after each model and test (the service logs them at debug level) */
+  progress?: (done: { model: ModelResult } | { test: TestResult }) => void
 }
 
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 500)
@@ -75,7 +80,7 @@ const seconds = (since: number): number => Math.round(performance.now() - since)
  */
 export async function buildWarehouse (input: BuildInput): Promise<BuildOutcome> {
   const started = performance.now()
-  const instance = await DuckDBInstance.create(input.scratchFile, {
+  const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: input.memoryLimit,
     threads: String(input.threads),
     temp_directory: input.spillDir,
@@ -102,7 +107,11 @@ async function buildWith (conn: DuckDBConnection, input: BuildInput, started: nu
   await execute(conn, 'SET VARIABLE timezone = $tz', { tz: input.timezone })
   await execute(conn, 'SET VARIABLE built_at = $now::TIMESTAMPTZ', { now: input.now.toISOString() })
   await execute(conn, 'SET VARIABLE today = timezone($tz, $now::TIMESTAMPTZ)::DATE', { tz: input.timezone, now: input.now.toISOString() })
-  await conn.run(`ATTACH ${qs(input.target)} AS wh`)
+  // Small row groups, written one at a time: a row group is held whole in memory until it is written.
+  await conn.run('SET write_buffer_row_group_count = 1')
+  await conn.run(`ATTACH ${qs(input.scratchFile)} AS scratch (ROW_GROUP_SIZE ${rowGroupSize})`)
+  await conn.run('USE scratch')
+  await conn.run(`ATTACH ${qs(input.target)} AS wh (ROW_GROUP_SIZE ${rowGroupSize})`)
   for (const schema of ['src', 'staging', 'intermediate']) await conn.run(`CREATE SCHEMA ${schema}`)
 
   // Seeds first, while DuckDB still keeps the file's line order (their last line for a key wins).
@@ -110,7 +119,7 @@ async function buildWith (conn: DuckDBConnection, input: BuildInput, started: nu
     const columns = csv.columns.map((c) => `${qs(c)}: 'VARCHAR'`).join(', ')
     try {
       await conn.run(`CREATE TABLE src.${qi(name)} AS SELECT *, row_number() OVER () AS line
-        FROM read_csv(${qs(csv.file)}, header = true, auto_detect = false, delim = ',', quote = '"', columns = {${columns}})`)
+        FROM read_csv(${qs(csv.file)}, header = true, auto_detect = false, delim = ',', quote = '"', buffer_size = 1048576, columns = {${columns}})`)
     } catch (err) {
       throw buildFailed(`the seed file ${name}.csv cannot be read`, err)
     }
@@ -134,12 +143,16 @@ async function buildWith (conn: DuckDBConnection, input: BuildInput, started: nu
     var: (name: string) => `getvariable(${qs(name)})`,
   }
 
+  // A view kept in the warehouse names the marts it reads without a catalog: it binds in the file it lives in.
+  const inWarehouse = { ...names, ref: (name: string) => qi(name) }
+
   const models: ModelResult[] = []
   for (const model of project.models) {
     const t0 = performance.now()
     const relation = relationOf(model)
+    const body = render(model.body, model.layer === 'marts' && model.materialized === 'view' ? inWarehouse : names)
     try {
-      await conn.run(`CREATE ${model.materialized === 'view' ? 'VIEW' : 'TABLE'} ${relation} AS\n${render(model.body, names)}`)
+      await conn.run(`CREATE ${model.materialized === 'view' ? 'VIEW' : 'TABLE'} ${relation} AS\n${body}`)
     } catch (err) {
       throw buildFailed(`model ${model.name} (${model.file}) failed`, err)
     }
@@ -148,7 +161,9 @@ async function buildWith (conn: DuckDBConnection, input: BuildInput, started: nu
       const [row] = await readRows(conn, `SELECT count(*)::BIGINT AS n FROM ${relation}`)
       rows = Number(row?.n ?? 0)
     }
-    models.push({ name: model.name, layer: model.layer, materialized: model.materialized, rows, seconds: seconds(t0), inWarehouse: model.layer === 'marts' })
+    const result: ModelResult = { name: model.name, layer: model.layer, materialized: model.materialized, rows, seconds: seconds(t0), inWarehouse: model.layer === 'marts' }
+    models.push(result)
+    input.progress?.({ model: result })
   }
 
   const tests: TestResult[] = []
@@ -165,7 +180,7 @@ async function buildWith (conn: DuckDBConnection, input: BuildInput, started: nu
     } catch (err) {
       throw buildFailed(`model test ${test.name} could not run`, err)
     }
-    tests.push({
+    const result: TestResult = {
       name: test.name,
       model: test.model,
       kind: test.kind,
@@ -173,7 +188,9 @@ async function buildWith (conn: DuckDBConnection, input: BuildInput, started: nu
       status: failures === 0 ? 'pass' : 'fail',
       failures,
       ...(failures > 0 ? { sample } : {}),
-    })
+    }
+    tests.push(result)
+    input.progress?.({ test: result })
   }
   const failed = tests.filter((t) => t.status === 'fail')
   if (failed.length > 0) throw testsFailed(failed, tests.length, { models, tests })

@@ -209,7 +209,6 @@ export async function loadProject (dir: string, options: { sources: readonly str
       const { header, body } = parseFile(file, await fs.readFile(path.join(layerDir, fileName), 'utf8'), headerKeys.model)
       const materialized = header.get('materialized') ?? (layer === 'marts' ? 'table' : 'view')
       if (materialized !== 'view' && materialized !== 'table') throw new ProjectError(`${file}: materialized must be view or table`)
-      if (layer === 'marts' && materialized !== 'table') throw new ProjectError(`${file}: marts are tables (they are what the warehouse file holds)`)
       const model: Model = {
         name,
         layer,
@@ -247,6 +246,8 @@ export async function loadProject (dir: string, options: { sources: readonly str
       const target = models.get(ref)
       if (!target) throw new ProjectError(`${model.file}: depends on unknown model '${ref}'`)
       if (layers.indexOf(target.layer) > layers.indexOf(model.layer)) throw new ProjectError(`${model.file}: a ${model.layer} model cannot read the ${target.layer} model ${ref}`)
+      // A view kept in the warehouse file can only read what the file keeps.
+      if (model.layer === 'marts' && model.materialized === 'view' && target.layer !== 'marts') throw new ProjectError(`${model.file}: a mart view can only read marts (${ref} does not stay in the warehouse)`)
     }
   }
   const ordered = buildOrder(models)

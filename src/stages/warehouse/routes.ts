@@ -27,6 +27,7 @@ const TestResultSchema = Type.Object({
 const buildResult = {
   builtAt: TimestampSchema,
   seconds: Type.Number({ description: 'the whole build: snapshot, models, tests and the swap' }),
+  peakRssBytes: Type.Integer({ description: 'peak resident memory of the build process (the build runs in a child process of the service)' }),
   models: Type.Array(ModelResultSchema, { description: 'every model, in build order' }),
   tests: Type.Object({ passed: Type.Integer(), failed: Type.Integer(), results: Type.Array(TestResultSchema) }),
 }

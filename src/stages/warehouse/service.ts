@@ -8,7 +8,8 @@ import { commitFile, tempPathFor, writeFileAtomic } from '../../lake/atomic-file
 import type { Lake } from '../../lake/lake.ts'
 import type { StateStore } from '../../lake/state-store.ts'
 import type { TableDef } from '../../lake/table.ts'
-import { buildVars, buildWarehouse, TestsFailed, type ModelResult, type TestResult } from './build.ts'
+import { buildVars, TestsFailed, type ModelResult, type TestResult } from './build.ts'
+import { startBuildProcess, type BuildProcess } from './build-process.ts'
 import { defaultProjectDir, loadProject, ProjectError } from './project.ts'
 import { createWarehouseReader, type WarehouseReader } from './reader.ts'
 
@@ -20,6 +21,8 @@ export const seeds = {
 export interface BuildSummary {
   builtAt: string
   seconds: number
+  /** peak resident memory of the build process (the build runs beside the service: build-process.ts) */
+  peakRssBytes: number
   models: ModelResult[]
   tests: { passed: number, failed: number, results: TestResult[] }
 }
@@ -81,8 +84,11 @@ export interface WarehouseDeps {
 
 const lastBuildState = 'warehouse/last-build'
 
-/** Build defaults: measured on the 1,000,000-play bench lake to keep the service under 200 MB (README: Warehouse). */
-export const buildDefaults = { memoryLimit: '64MB', threads: 1 }
+/**
+ * DuckDB's memory limit and threads in the build process. On the 1,000,000-play bench lake one thread and 96 MB build
+ * in about 18 s with the process peaking near 215 MB; two threads need 192 MB (and 280 MB) for no gain on two cores.
+ */
+export const buildDefaults = { memoryLimit: '96MB', threads: 1 }
 
 export function createWarehouse (deps: WarehouseDeps): Warehouse {
   const { lake, state, log } = deps
@@ -92,6 +98,7 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
   const sourceTables = new Map(deps.sources.map((t) => [t.name, t]))
   const reader = createWarehouseReader({ file })
   let queue: Promise<unknown> = Promise.resolve()
+  let running: BuildProcess | undefined
 
   async function ensureSeeds (): Promise<void> {
     for (const [name, seed] of Object.entries(seeds)) {
@@ -151,7 +158,7 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
         await fs.copyFile(path.join(lake.dataDir, 'seeds', `${name}.csv`), copy)
         csvSources.set(name, { file: copy, columns: seed.columns })
       }
-      const outcome = await buildWarehouse({
+      running = startBuildProcess({
         project,
         target,
         scratchFile: path.join(work, 'scratch.duckdb'),
@@ -163,18 +170,21 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
         memoryLimit: deps.memoryLimit ?? buildDefaults.memoryLimit,
         threads: deps.threads ?? buildDefaults.threads,
         version: deps.version,
+        progress: (done) => log.debug('model' in done ? { model: done.model } : { test: done.test }, 'warehouse build progress'),
       })
+      const outcome = await running.result.finally(() => { running = undefined })
       await deps.hooks?.beforeCommit?.()
       await commitFile(target, file)
       const passed = outcome.tests.filter((t) => t.status === 'pass').length
       const summary: BuildSummary = {
         builtAt: startedAt.toISOString(),
         seconds: elapsed(),
+        peakRssBytes: outcome.peakRssBytes,
         models: outcome.models,
         tests: { passed, failed: outcome.tests.length - passed, results: outcome.tests },
       }
       await state.write(lastBuildState, { status: 'succeeded', startedAt: summary.builtAt, seconds: summary.seconds, tests: { passed, failed: 0, failing: [] } } satisfies LastBuild)
-      log.info({ seconds: summary.seconds, models: outcome.models.length, tests: outcome.tests.length }, 'warehouse built')
+      log.info({ seconds: summary.seconds, models: outcome.models.length, tests: outcome.tests.length, peakRssBytes: outcome.peakRssBytes }, 'warehouse built')
       return summary
     } catch (err) {
       const error = err instanceof AppError ? err : new AppError('WAREHOUSE_BUILD_FAILED', 'the warehouse build failed (details are in the service log); the previous warehouse is kept', { cause: err })
@@ -229,6 +239,7 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
     status,
     reader,
     async close () {
+      running?.kill()
       await queue
       await reader.close()
     },

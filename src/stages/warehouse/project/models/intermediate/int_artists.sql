@@ -1,20 +1,18 @@
 -- description: one row per played artist: every play's artist key and every credited Spotify artist, with the name
 -- the lake knows (Spotify's, else the most played spelling; masked by seeds/mask_artists.csv) and the MBID (Update
--- MBIDs', else the match's, else the one ListenBrainz gave the plays of an artist found by name). 'unknown' is always
--- a member.
--- depends_on: int_plays, stg_tracks_played, stg_spotify_artists, stg_mbz_artist_match, stg_mask_artists
+-- MBIDs', else the match's, else the one ListenBrainz gave the plays of an artist found without a Spotify id).
+-- 'unknown' is always a member.
+-- depends_on: int_play_groups, int_credits, stg_spotify_artists, stg_mbz_artist_match, stg_mask_artists
 -- materialized: table
 WITH named AS (
-  SELECT artist_id, artist_name AS name, CASE WHEN artist_key_source <> 'spotify' THEN artist_mbid END AS artist_mbid
-  FROM {{ ref('int_plays') }}
+  SELECT artist_id, artist_name AS name, artist_mbid, plays FROM {{ ref('int_play_groups') }}
   UNION ALL
-  SELECT unnest(artist_ids) AS artist_id, unnest(artist_names) AS name, NULL
-  FROM {{ ref('stg_tracks_played') }} WHERE len(artist_ids) > 1
+  SELECT artist_id, name, NULL, plays FROM {{ ref('int_credits') }}
   UNION ALL
-  SELECT 'unknown', NULL, NULL
+  SELECT 'unknown', NULL, NULL, 0
 ),
 counted AS (
-  SELECT artist_id, name, artist_mbid, count(*) AS n FROM named WHERE artist_id IS NOT NULL GROUP BY ALL
+  SELECT artist_id, name, artist_mbid, sum(plays) AS n FROM named GROUP BY ALL
 ),
 keys AS (
   SELECT

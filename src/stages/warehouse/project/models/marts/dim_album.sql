@@ -2,10 +2,10 @@
 -- only; 'unknown' for plays without one); release date, year and decade, type and tracks from Spotify
 -- key: album_id
 -- not_null: album_name, artist_name
--- depends_on: int_plays, int_artists, stg_spotify_albums
+-- depends_on: int_play_groups, int_artists, stg_spotify_albums
 WITH played AS (
-  SELECT album_id, album_name, artist_id, count(*) AS n
-  FROM {{ ref('int_plays') }} WHERE album_id <> 'unknown' GROUP BY ALL
+  SELECT album_id, album_name, artist_id, sum(plays) AS n
+  FROM {{ ref('int_play_groups') }} WHERE album_id <> 'unknown' GROUP BY ALL
 ),
 best AS (
   SELECT

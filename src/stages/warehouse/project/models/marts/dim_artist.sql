@@ -5,7 +5,7 @@
 -- key: artist_id
 -- not_null: artist_name, primary_genre, popularity_group
 -- relationships: primary_genre -> dim_genre.genre
--- depends_on: int_artists, int_artist_genres, int_artist_location, stg_mbz_artist_info
+-- depends_on: int_artists, bridge_artist_genre, int_artist_location, stg_mbz_artist_info
 SELECT
   a.artist_id,
   a.artist_name,
@@ -23,7 +23,7 @@ SELECT
     WHEN a.popularity >= 50 THEN 4 WHEN a.popularity >= 30 THEN 3 WHEN a.popularity >= 10 THEN 2 ELSE 1 END)::TINYINT AS popularity_group_sort,
   a.followers,
   a.image_url,
-  coalesce(g.genre, 'no genre defined') AS primary_genre,
+  g.genre AS primary_genre,
   g.genre_source AS primary_genre_source,
   l.area_source,
   l.area_id,
@@ -40,7 +40,7 @@ SELECT
   l.lat,
   l.lon
 FROM {{ ref('int_artists') }} a
-LEFT JOIN {{ ref('int_artist_genres') }} g ON g.artist_id = a.artist_id AND g.genre_rank = 1
+LEFT JOIN {{ ref('bridge_artist_genre') }} g ON g.artist_id = a.artist_id AND g.genre_rank = 1
 LEFT JOIN {{ ref('stg_mbz_artist_info') }} i ON i.artist_mbid = a.artist_mbid
 LEFT JOIN {{ ref('int_artist_location') }} l ON l.artist_mbid = a.artist_mbid
 ORDER BY a.artist_id

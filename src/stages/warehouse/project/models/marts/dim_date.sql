@@ -1,12 +1,13 @@
--- description: every date from 1 January of the first play's year (local time) to 31 December of next year
+-- description: every date from 1 January of the year of the first play that counts (local time) to 31 December of
+-- next year (or the last play, should it lie further ahead)
 -- key: date
 -- not_null: year, month, day_of_week
--- depends_on: int_plays
+-- depends_on: fact_track_played
 WITH bounds AS (
   SELECT
     make_date(year(least(coalesce(min(date), {{ var('today') }}), {{ var('today') }})), 1, 1) AS first_day,
     greatest(make_date(year({{ var('today') }}) + 1, 12, 31), coalesce(max(date), {{ var('today') }})) AS last_day
-  FROM {{ ref('int_plays') }}
+  FROM {{ ref('fact_track_played') }}
 ),
 days AS (
   SELECT unnest(generate_series(first_day::TIMESTAMP, last_day::TIMESTAMP, INTERVAL 1 DAY))::DATE AS date FROM bounds

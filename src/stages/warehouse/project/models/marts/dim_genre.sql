@@ -1,25 +1,28 @@
 -- description: one row per genre of a played artist, and 'no genre defined'. Plays and minutes count the plays of
--- artists having the genre (fact_artist_genre); rank 1 is the most played; groups 1 (most played) to 5 (least played)
+-- artists having the genre (as fact_artist_genre counts them); rank 1 is the most played; groups 1 (most played) to 5 (least played)
 -- are whole numbers (ntile), by plays and by minutes; 'no genre defined' has no rank or group. The top artist is the
 -- most played with the genre, the most popular the one with the highest Spotify popularity.
 -- key: genre
 -- not_null: plays, minutes, artists
--- depends_on: int_artist_genres, int_artists, fact_artist_genre
+-- depends_on: bridge_artist_genre, int_artists, fact_track_played
 WITH genres AS (
-  SELECT genre, count(*) AS artists FROM {{ ref('int_artist_genres') }} GROUP BY genre
-  UNION ALL
-  SELECT 'no genre defined', count(*) FROM {{ ref('int_artists') }} a
-  ANTI JOIN {{ ref('int_artist_genres') }} g ON g.artist_id = a.artist_id
+  SELECT genre, count(*) AS artists FROM {{ ref('bridge_artist_genre') }} GROUP BY genre
+),
+artist_plays AS (
+  SELECT artist_id, count(*) AS plays, sum(minutes_played) AS minutes FROM {{ ref('fact_track_played') }} GROUP BY artist_id
+),
+by_artist AS (
+  SELECT b.genre, b.artist_id, p.plays, p.minutes FROM {{ ref('bridge_artist_genre') }} b JOIN artist_plays p ON p.artist_id = b.artist_id
 ),
 played AS (
-  SELECT genre, count(*) AS plays, coalesce(sum(minutes_played), 0) AS minutes FROM {{ ref('fact_artist_genre') }} GROUP BY genre
+  SELECT genre, sum(plays) AS plays, coalesce(sum(minutes), 0) AS minutes FROM by_artist GROUP BY genre
 ),
 top_artist AS (
-  SELECT genre, artist_id FROM (SELECT genre, artist_id, count(*) AS n FROM {{ ref('fact_artist_genre') }} GROUP BY ALL)
-  QUALIFY row_number() OVER (PARTITION BY genre ORDER BY n DESC, artist_id) = 1
+  SELECT genre, artist_id FROM by_artist
+  QUALIFY row_number() OVER (PARTITION BY genre ORDER BY plays DESC, artist_id) = 1
 ),
 popular_artist AS (
-  SELECT g.genre, a.artist_name FROM {{ ref('int_artist_genres') }} g JOIN {{ ref('int_artists') }} a ON a.artist_id = g.artist_id
+  SELECT g.genre, a.artist_name FROM {{ ref('bridge_artist_genre') }} g JOIN {{ ref('int_artists') }} a ON a.artist_id = g.artist_id
   WHERE a.popularity IS NOT NULL
   QUALIFY row_number() OVER (PARTITION BY g.genre ORDER BY a.popularity DESC, a.artist_name, a.artist_id) = 1
 ),

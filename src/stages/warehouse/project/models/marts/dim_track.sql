@@ -3,10 +3,10 @@
 -- key: track_id
 -- not_null: track_name, artist_id, album_id, artist_name, track_length
 -- relationships: artist_id -> dim_artist.artist_id, album_id -> dim_album.album_id
--- depends_on: int_plays, int_artists, stg_spotify_tracks
+-- depends_on: int_play_groups, int_artists, stg_spotify_tracks
 WITH played AS (
-  SELECT track_id, track_name, album_id, artist_id, track_isrc, duration_ms, count(*) AS n
-  FROM {{ ref('int_plays') }} WHERE track_id <> 'unknown' GROUP BY ALL
+  SELECT track_id, track_name, album_id, artist_id, track_isrc, duration_ms, sum(plays) AS n
+  FROM {{ ref('int_play_groups') }} WHERE track_id <> 'unknown' GROUP BY ALL
 ),
 best AS (
   SELECT

@@ -19,10 +19,6 @@ SELECT
   source,
   user_id,
   skipped,
-  shuffle,
-  offline,
-  platform,
-  conn_country,
-  context_type
+  shuffle
 FROM {{ ref('int_plays') }}
 WHERE counts_as_play
