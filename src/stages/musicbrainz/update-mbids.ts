@@ -28,15 +28,20 @@ export function mbidUpdates (tables: { artists: TableDef, plays: TableDef }) {
   const match = qi(mbzArtistMatch.name)
   const artistsUpdated = `SELECT a.* REPLACE (CASE WHEN m.spotify_id IS NULL THEN a.artist_mbid ELSE m.mbid END AS artist_mbid)
     FROM ${artists} a LEFT JOIN ${match} m ON m.spotify_id = a.artist_id`
-  // Credited ids in credit order; a play with no list credits its primary artist alone.
-  const ours = `SELECT p.play_id, list(a.artist_mbid ORDER BY c.pos) FILTER (WHERE a.artist_mbid IS NOT NULL) AS mbids
-    FROM ${plays} p, unnest(CASE WHEN len(p.artist_ids) > 0 THEN p.artist_ids ELSE [p.artist_id] END) WITH ORDINALITY AS c(id, pos)
-    JOIN ${artists} a ON a.artist_id = c.id
-    WHERE p.artist_id IS NOT NULL AND a.artist_mbid IS NOT NULL
-    GROUP BY p.play_id`
+  // A play's new MBIDs depend only on its list of credited ids (a play with no list credits its primary artist alone):
+  // they are worked out once per distinct list, not once per play.
+  const credits = 'CASE WHEN len(p.artist_ids) > 0 THEN p.artist_ids ELSE [p.artist_id] END'
+  const creditMbids = `
+    WITH lists AS (SELECT DISTINCT ${credits} AS ids FROM ${plays} p WHERE p.artist_id IS NOT NULL)
+    SELECT l.ids, CASE WHEN count(a.artist_mbid) > 0 THEN list(a.artist_mbid ORDER BY c.pos) FILTER (WHERE a.artist_mbid IS NOT NULL) END AS mbids
+    FROM lists l, unnest(l.ids) WITH ORDINALITY AS c(id, pos)
+    LEFT JOIN ${artists} a ON a.artist_id = c.id
+    GROUP BY l.ids`
   const fromListenBrainz = '(p.source = \'listenbrainz\' OR p.recording_mbid IS NOT NULL) AND len(p.artist_mbids) > 0'
-  const playsNew = `SELECT p.*, CASE WHEN ${fromListenBrainz} THEN p.artist_mbids ELSE coalesce(o.mbids, p.artist_mbids) END AS _new
-    FROM ${plays} p LEFT JOIN (${ours}) o ON o.play_id = p.play_id`
+  const newMbids = `CASE WHEN ${fromListenBrainz} THEN p.artist_mbids ELSE coalesce(m.mbids, p.artist_mbids) END`
+  // A plain equi-join (a condition on p alone would make it a nested loop join); a play with no artist credits [NULL],
+  // which equals no list.
+  const joined = `${plays} p LEFT JOIN credit_mbids m ON m.ids = ${credits}`
   return {
     async run (tx: WriteTx): Promise<{ artists: number, plays: number }> {
       const [a] = await tx.query(`SELECT count(*)::INTEGER AS n FROM ${artists} a JOIN ${match} m ON m.spotify_id = a.artist_id
@@ -44,23 +49,16 @@ export function mbidUpdates (tables: { artists: TableDef, plays: TableDef }) {
       const artistsChanged = Number(a?.n ?? 0)
       // Replaced first: the plays below read the new MBIDs (a write sees its own replaced tables).
       if (artistsChanged > 0) await tx.replaceWith(tables.artists, artistsUpdated)
-      await tx.run(`CREATE TEMP TABLE plays_mbids AS SELECT play_id, _new FROM (${playsNew}) p WHERE _new IS DISTINCT FROM artist_mbids`)
-      const [p] = await tx.query('SELECT count(*)::INTEGER AS n FROM plays_mbids')
+      await tx.run(`CREATE TEMP TABLE credit_mbids AS ${creditMbids}`)
+      const [p] = await tx.query(`SELECT count(*)::INTEGER AS n FROM ${joined} WHERE ${newMbids} IS DISTINCT FROM p.artist_mbids`)
       const playsChanged = Number(p?.n ?? 0)
-      if (playsChanged > 0) {
-        await tx.replaceWith(tables.plays, `SELECT p.* REPLACE (CASE WHEN u.play_id IS NULL THEN p.artist_mbids ELSE u._new END AS artist_mbids)
-          FROM ${plays} p LEFT JOIN plays_mbids u ON u.play_id = p.play_id`)
-      }
-      await tx.run('DROP TABLE plays_mbids')
+      if (playsChanged > 0) await tx.replaceWith(tables.plays, `SELECT p.* REPLACE (${newMbids} AS artist_mbids) FROM ${joined}`)
+      await tx.run('DROP TABLE credit_mbids')
       return { artists: artistsChanged, plays: playsChanged }
     },
   }
 }
 
-/**
- * Update MBIDs: spotify_artists.artist_mbid from mbz_artist_match, then tracks_played.artist_mbids from the artists.
- * One write over both tables; a call with nothing new changes no row and rewrites no file.
- */
 export function createUpdateMbids (deps: {
   lake: Lake
   /** the Spotify stage's spotify_artists */

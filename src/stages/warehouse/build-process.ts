@@ -22,11 +22,11 @@ export interface ProcessOutcome extends BuildOutcome {
 }
 
 /** This module run as the child: one build, then exit. */
-async function runChild (): Promise<void> {
+function runChild (): void {
   const send = (message: ChildMessage): Promise<void> => new Promise((resolve) => process.send!(message, () => resolve()))
   const peak = (): number => process.resourceUsage().maxRSS * 1024
   process.once('message', (message: ParentMessage) => {
-    buildWarehouse({ ...message.input, progress: (done) => { void send({ progress: done }) } })
+    buildWarehouse({ ...message.input, progress: (done) => process.send!({ progress: done } satisfies ChildMessage) })
       .then((outcome) => send({ outcome, peakRssBytes: peak() }))
       .catch((err: unknown) => send({
         peakRssBytes: peak(),
@@ -87,4 +87,4 @@ export function startBuildProcess (input: BuildInput): BuildProcess {
   return { result, kill: () => { child.kill('SIGKILL') } }
 }
 
-if (process.send && process.argv[1] === childFile) void runChild()
+if (process.send && process.argv[1] === childFile) runChild()

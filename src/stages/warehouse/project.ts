@@ -245,7 +245,7 @@ export async function loadProject (dir: string, options: { sources: readonly str
     for (const ref of model.refs) {
       const target = models.get(ref)
       if (!target) throw new ProjectError(`${model.file}: depends on unknown model '${ref}'`)
-      if (layers.indexOf(target.layer) > layers.indexOf(model.layer)) throw new ProjectError(`${model.file}: a ${model.layer} model cannot read the ${target.layer} model ${ref}`)
+      if (layers.indexOf(target.layer) > layers.indexOf(model.layer)) throw new ProjectError(`${model.file}: a model of the ${model.layer} layer cannot read ${ref} of the ${target.layer} layer`)
       // A view kept in the warehouse file can only read what the file keeps.
       if (model.layer === 'marts' && model.materialized === 'view' && target.layer !== 'marts') throw new ProjectError(`${model.file}: a mart view can only read marts (${ref} does not stay in the warehouse)`)
     }

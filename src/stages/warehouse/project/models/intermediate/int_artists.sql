@@ -1,23 +1,24 @@
 -- description: one row per played artist: every play's artist key and every credited Spotify artist, with the name
--- the lake knows (Spotify's, else the most played spelling; masked by seeds/mask_artists.csv) and the MBID (Update
+-- the lake knows (Spotify's, else the most played spelling, spellings of plays with a Spotify artist id first; masked
+-- by seeds/mask_artists.csv) and the MBID (Update
 -- MBIDs', else the match's, else the one ListenBrainz gave the plays of an artist found without a Spotify id).
 -- 'unknown' is always a member.
 -- depends_on: int_play_groups, int_credits, stg_spotify_artists, stg_mbz_artist_match, stg_mask_artists
 -- materialized: table
 WITH named AS (
-  SELECT artist_id, artist_name AS name, artist_mbid, plays FROM {{ ref('int_play_groups') }}
+  SELECT artist_id, artist_name AS name, artist_key_source = 'spotify' AS by_id, artist_mbid, plays FROM {{ ref('int_play_groups') }}
   UNION ALL
-  SELECT artist_id, name, NULL, plays FROM {{ ref('int_credits') }}
+  SELECT artist_id, name, true, NULL, plays FROM {{ ref('int_credits') }}
   UNION ALL
-  SELECT 'unknown', NULL, NULL, 0
+  SELECT 'unknown', NULL, false, NULL, 0
 ),
 counted AS (
-  SELECT artist_id, name, artist_mbid, sum(plays) AS n FROM named GROUP BY ALL
+  SELECT artist_id, name, artist_mbid, bool_or(by_id) AS by_id, sum(plays) AS n FROM named GROUP BY artist_id, name, artist_mbid
 ),
 keys AS (
   SELECT
     artist_id,
-    arg_max(name, (n, name)) FILTER (WHERE name IS NOT NULL) AS played_name,
+    arg_max(name, (by_id, n, name)) FILTER (WHERE name IS NOT NULL) AS played_name,
     arg_max(artist_mbid, (n, artist_mbid)) FILTER (WHERE artist_mbid IS NOT NULL) AS played_mbid
   FROM counted GROUP BY artist_id
 )

@@ -1,7 +1,7 @@
 -- description: one row per genre of a played artist, and 'no genre defined'. Plays and minutes count the plays of
--- artists having the genre (as fact_artist_genre counts them); rank 1 is the most played; groups 1 (most played) to 5 (least played)
--- are whole numbers (ntile), by plays and by minutes; 'no genre defined' has no rank or group. The top artist is the
--- most played with the genre, the most popular the one with the highest Spotify popularity.
+-- artists having the genre (as fact_artist_genre counts them); rank 1 is the most played; groups 1 (most played) to
+-- 5 (least played) are whole numbers (ntile), by plays and by minutes; 'no genre defined' has no rank or group. The
+-- top artist is the most played with the genre, the most popular the one with the highest Spotify popularity.
 -- key: genre
 -- not_null: plays, minutes, artists
 -- depends_on: bridge_artist_genre, int_artists, fact_track_played
