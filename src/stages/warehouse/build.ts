@@ -74,7 +74,8 @@ const seconds = (since: number): number => Math.round(performance.now() - since)
 /**
  * Builds every model of the project, in order, into `target` and runs the model tests. Staging and intermediate
  * models live in a scratch database beside it; the marts and the meta schema (build, models, tests) go to `target`.
- * DuckDB runs in its own instance with a memory limit and spills to `spillDir` beyond it. A failing model throws
+ * DuckDB runs in its own instance with a memory limit and spills to `spillDir` beyond it; the service calls this in a
+ * child process (build-process.ts). A failing model throws
  * WAREHOUSE_BUILD_FAILED naming it; failing tests throw WAREHOUSE_TESTS_FAILED naming them. Either way `target` is
  * left for the caller to remove.
  */

@@ -41,13 +41,13 @@ export function warehouseBuildStep (warehouse: Warehouse): SimpleStep<Record<str
     description: 'Builds every SQL model (staging → intermediate → marts) into a new DuckDB file, runs the model tests ' +
       '(unique and not-null keys, no orphan facts, counts reconcile with tracks_played), then replaces warehouse.duckdb ' +
       'atomically. A failing model or test answers an error naming it and leaves the previous warehouse in place. One ' +
-      'call does the whole build, which is not cut by maxSeconds (a build is one unit of work; it takes seconds).',
+      'call does the whole build (it takes seconds); a build still running after maxSeconds is ended and fails.',
     body: {},
     result: buildResult,
     errors: ['WAREHOUSE_BUILD_FAILED', 'WAREHOUSE_TESTS_FAILED', 'LAKE_WRITE_FAILED'],
     defaultMaxSeconds: 300,
-    async run () {
-      const summary = await warehouse.build()
+    async run (_body, { timeUp }) {
+      const summary = await warehouse.build({ timeUp })
       return { processed: summary.models.length, remaining: 0, status: 'complete', ...summary }
     },
   }

@@ -9,7 +9,7 @@ import type { Lake } from '../../lake/lake.ts'
 import type { StateStore } from '../../lake/state-store.ts'
 import type { TableDef } from '../../lake/table.ts'
 import { buildVars, TestsFailed, type ModelResult, type TestResult } from './build.ts'
-import { startBuildProcess, type BuildProcess } from './build-process.ts'
+import { startBuildProcess, type BuildProcess, type ProcessOutcome } from './build-process.ts'
 import { defaultProjectDir, loadProject, ProjectError } from './project.ts'
 import { createWarehouseReader, type WarehouseReader } from './reader.ts'
 
@@ -52,8 +52,11 @@ export interface WarehouseStatus {
 export interface Warehouse {
   readonly file: string
   readonly maskFile: string
-  /** Builds a new warehouse and puts it in place; one build at a time (a second call waits for the first). */
-  build (): Promise<BuildSummary>
+  /**
+   * Builds a new warehouse and puts it in place; one build at a time (a second call waits for the first). A build
+   * still running when `timeUp` says so is ended, and fails.
+   */
+  build (options?: { timeUp?: () => boolean }): Promise<BuildSummary>
   status (): Promise<WarehouseStatus>
   /** read-only queries on the current warehouse, across rebuilds */
   readonly reader: WarehouseReader
@@ -89,6 +92,31 @@ const lastBuildState = 'warehouse/last-build'
  * in about 18 s with the process peaking near 215 MB; two threads need 192 MB (and 280 MB) for no gain on two cores.
  */
 export const buildDefaults = { memoryLimit: '96MB', threads: 1 }
+
+/** How often a running build checks whether its time is up. */
+const timeCheckMs = 1000
+
+/** The build's result; once `timeUp` says so (checked at once, then every second) the process is ended and it fails. */
+async function outlive (build: BuildProcess, timeUp: () => boolean): Promise<ProcessOutcome> {
+  let ended = false
+  const check = (): void => {
+    if (ended || !timeUp()) return
+    ended = true
+    build.kill()
+  }
+  const timer = setInterval(check, timeCheckMs)
+  timer.unref()
+  check()
+  try {
+    // Settles once the process has exited: nothing writes to the build's files after this.
+    return await build.result
+  } catch (err) {
+    if (ended) throw new AppError('WAREHOUSE_BUILD_FAILED', 'the build took longer than maxSeconds and was ended; the previous warehouse is kept')
+    throw err
+  } finally {
+    clearInterval(timer)
+  }
+}
 
 export function createWarehouse (deps: WarehouseDeps): Warehouse {
   const { lake, state, log } = deps
@@ -132,7 +160,7 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
     return files
   }
 
-  async function buildOnce (): Promise<BuildSummary> {
+  async function buildOnce (timeUp: () => boolean): Promise<BuildSummary> {
     const started = performance.now()
     const startedAt = deps.now()
     const elapsed = (): number => Math.round(performance.now() - started) / 1000
@@ -172,7 +200,7 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
         version: deps.version,
         progress: (done) => log.debug('model' in done ? { model: done.model } : { test: done.test }, 'warehouse build progress'),
       })
-      const outcome = await running.result.finally(() => { running = undefined })
+      const outcome = await outlive(running, timeUp).finally(() => { running = undefined })
       await deps.hooks?.beforeCommit?.()
       await commitFile(target, file)
       const passed = outcome.tests.filter((t) => t.status === 'pass').length
@@ -231,8 +259,8 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
   return {
     file,
     maskFile,
-    build () {
-      const run = queue.then(buildOnce)
+    build (options = {}) {
+      const run = queue.then(() => buildOnce(options.timeUp ?? (() => false)))
       queue = run.catch(() => {})
       return run
     },

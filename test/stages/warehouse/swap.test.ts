@@ -21,11 +21,13 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn()
 })
 
-async function setup (warehouse: AppDeps['warehouse'] = {}): Promise<Setup> {
+/** `tickMs`: every reading of the clock moves it on (a build that takes "long"). */
+async function setup (warehouse: AppDeps['warehouse'] = {}, tickMs = 0): Promise<Setup> {
   const dir = await makeTempDir()
   await seedSmallLake(dir)
   const clock = { now: Date.parse('2026-02-15T12:00:00Z') }
-  const t = await buildTestApp({ TRACKLAKE_TIMEZONE: timezone }, { now: () => new Date(clock.now), warehouse }, dir)
+  const now = (): Date => new Date(clock.now += tickMs)
+  const t = await buildTestApp({ TRACKLAKE_TIMEZONE: timezone }, { now, warehouse }, dir)
   const file = path.join(dir, 'warehouse.duckdb')
   const reader = createWarehouseReader({ file })
   cleanup.push(async () => {
@@ -154,6 +156,15 @@ describe('replacing the warehouse', () => {
       expect(row!.n).toBeGreaterThan(0)
     }
     await expect(s.reader.query('CREATE TABLE x AS SELECT 1')).rejects.toThrow(/read-only/)
+  }, 60_000)
+
+  it('a build still running after maxSeconds is ended and fails; the previous warehouse stays', async () => {
+    const s = await setup({}, 60_000)
+    const res = await request(s.t.app.server).post('/v1/warehouse/build').send({ maxSeconds: 30 })
+    expect(res.status).toBe(500)
+    expect(res.body).toMatchObject({ code: 'WAREHOUSE_BUILD_FAILED', message: 'the build took longer than maxSeconds and was ended; the previous warehouse is kept' })
+    expect(await s.reader.exists()).toBe(false)
+    expect(await leftovers(s)).toEqual([])
   }, 60_000)
 
   it('builds asked for at once run one after the other; leftovers of a crashed build are removed', async () => {
