@@ -22,9 +22,9 @@ afterEach(async () => {
 })
 
 /** `tickMs`: every reading of the clock moves it on (a build that takes "long"). */
-async function setup (warehouse: AppDeps['warehouse'] = {}, tickMs = 0): Promise<Setup> {
+async function setup (warehouse: AppDeps['warehouse'] = {}, tickMs = 0, seed = true): Promise<Setup> {
   const dir = await makeTempDir()
-  await seedSmallLake(dir)
+  if (seed) await seedSmallLake(dir)
   const clock = { now: Date.parse('2026-02-15T12:00:00Z') }
   const now = (): Date => new Date(clock.now += tickMs)
   const t = await buildTestApp({ TRACKLAKE_TIMEZONE: timezone }, { now, warehouse }, dir)
@@ -156,6 +156,15 @@ describe('replacing the warehouse', () => {
       expect(row!.n).toBeGreaterThan(0)
     }
     await expect(s.reader.query('CREATE TABLE x AS SELECT 1')).rejects.toThrow(/read-only/)
+  }, 60_000)
+
+  it('an empty lake builds an empty warehouse with its unknown members', async () => {
+    const s = await setup({}, 0, false)
+    const res = await s.build()
+    expect(res.status).toBe(200)
+    expect(res.body.tests.failed).toBe(0)
+    const rows = Object.fromEntries(res.body.models.filter((m: { inWarehouse: boolean }) => m.inWarehouse).map((m: { name: string, rows: number | null }) => [m.name, m.rows]))
+    expect(rows).toMatchObject({ fact_track_played: 0, dim_artist: 1, dim_track: 1, dim_album: 1, dim_time: 1440, dim_date: 730 })
   }, 60_000)
 
   it('a build still running after maxSeconds is ended and fails; the previous warehouse stays', async () => {

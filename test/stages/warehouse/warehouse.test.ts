@@ -138,7 +138,7 @@ describe('the warehouse build on a small lake (Europe/Berlin)', () => {
 
   it('dim_track and dim_album: Spotify attributes, synthetic and unknown members', async () => {
     const tracks: Record<string, JsonRow> = Object.fromEntries((await reader.query('SELECT * FROM dim_track')).map((r) => [String(r.track_id), r]))
-    expect(tracks[sid('Song A')]).toMatchObject({ track_name: 'Song A', artist_name: 'Alpha', artist_track: 'Alpha - Song A', isrc: isrcA, duration_ms: 215_000, duration_label: '3:35', track_length: 'Average', album_id: sid('Album A') })
+    expect(tracks[sid('Song A')]).toMatchObject({ track_name: 'Song A', artist_name: 'Alpha', artist_track: 'Alpha - Song A', isrc: isrcA, duration_ms: 215_000, duration_label: '3:35', track_length: 'Average', album_id: sid('Album A'), album_name: 'Album A' })
     expect(tracks[sid('Song B')]).toMatchObject({ track_length: 'Very Short', track_length_sort: 1 })
     expect(tracks.unknown).toMatchObject({ track_name: 'Unknown track', artist_id: 'unknown', album_id: 'unknown', track_length: 'Unknown' })
     const delta = Object.values(tracks).find((r) => r.track_name === 'Delta Song')!

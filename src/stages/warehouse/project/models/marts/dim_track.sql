@@ -1,11 +1,11 @@
 -- description: one row per played track (Spotify's track id, or a synthetic 'name:' key for a track known by name
 -- only; 'unknown' for plays without one), with the artist and album its plays name most often
 -- key: track_id
--- not_null: track_name, artist_id, album_id, artist_name, track_length
+-- not_null: track_name, artist_id, album_id, album_name, artist_name, track_length
 -- relationships: artist_id -> dim_artist.artist_id, album_id -> dim_album.album_id
 -- depends_on: int_play_groups, int_artists, stg_spotify_tracks
 WITH played AS (
-  SELECT track_id, track_name, album_id, artist_id, track_isrc, duration_ms, sum(plays) AS n
+  SELECT track_id, track_name, album_id, album_name, artist_id, track_isrc, duration_ms, sum(plays) AS n
   FROM {{ ref('int_play_groups') }} WHERE track_id <> 'unknown' GROUP BY ALL
 ),
 best AS (
@@ -13,6 +13,7 @@ best AS (
     track_id,
     arg_max(track_name, (n, track_name)) FILTER (WHERE track_name IS NOT NULL) AS track_name,
     arg_max(album_id, (n, album_id)) AS album_id,
+    arg_max(album_name, (n, album_id, album_name)) FILTER (WHERE album_name IS NOT NULL) AS album_name,
     arg_max(artist_id, (n, artist_id)) AS artist_id,
     arg_max(track_isrc, (n, track_isrc)) FILTER (WHERE track_isrc IS NOT NULL) AS track_isrc,
     arg_max(duration_ms, (n, duration_ms)) FILTER (WHERE duration_ms IS NOT NULL) AS duration_ms
@@ -24,12 +25,13 @@ tracks AS (
     coalesce(st.track_name, b.track_name, 'Unknown track') AS track_name,
     b.artist_id,
     b.album_id,
+    coalesce(CASE WHEN st.album_id = b.album_id THEN st.album_name END, b.album_name, 'Unknown album') AS album_name,
     coalesce(st.track_isrc, b.track_isrc) AS isrc,
     coalesce(st.duration_ms, b.duration_ms) AS duration_ms,
     st.explicit
   FROM best b LEFT JOIN {{ ref('stg_spotify_tracks') }} st ON st.track_id = b.track_id
   UNION ALL
-  SELECT 'unknown', 'Unknown track', 'unknown', 'unknown', NULL, NULL, NULL
+  SELECT 'unknown', 'Unknown track', 'unknown', 'unknown', 'Unknown album', NULL, NULL, NULL
 ),
 timed AS (
   SELECT *, round(duration_ms / 1000.0)::INTEGER AS seconds FROM tracks
@@ -41,6 +43,7 @@ SELECT
   a.artist_name,
   a.artist_name || ' - ' || t.track_name AS artist_track,
   t.album_id,
+  t.album_name,
   t.isrc,
   t.explicit,
   t.duration_ms,
