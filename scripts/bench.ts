@@ -13,6 +13,8 @@ import { runGranular } from './bench/granular.ts'
 import { ok } from './lib/http.ts'
 import { buildLargeLake, lakePlays, type LargeLake } from './bench/lake-fixture.ts'
 import { measureMusicBrainz, musicbrainzBench } from './bench/musicbrainz.ts'
+import { measureWarehouseBuilds } from './bench/warehouse.ts'
+import { addEnrichment } from './bench/warehouse-fixture.ts'
 import { createReport, formatTable, mb, ms, type Report } from './bench/report.ts'
 import { spotifyEnv } from '../test/helpers/build-app.ts'
 import { buildProduction, makeTempDir, memoryOf, startService, type Service } from './lib/service.ts'
@@ -285,6 +287,20 @@ async function measureMusicBrainzStage (report: Report): Promise<void> {
   }
 }
 
+// 6. The warehouse on the same lake, with what the MusicBrainz and geography stages would add: Update MBIDs, then the
+// build (bench/warehouse.ts has the measures).
+
+async function measureWarehouse (report: Report): Promise<void> {
+  let enrichment: { matched: number, countingPlays: number } | undefined
+  const prepare = async (dir: string): Promise<void> => {
+    progress('building a lake of 1,000,000 plays with MusicBrainz and geography rows')
+    const lake = await buildLargeLake(path.join(dir, 'data'))
+    enrichment = await addEnrichment(path.join(dir, 'data'))
+    report.info('warehouse: lake', `${thousands(lake.plays)} plays (${thousands(enrichment.countingPlays)} that count), ${thousands(enrichment.matched)} artists matched to an MBID`)
+  }
+  await withService(report, 'warehouse', { env: { TRACKLAKE_TIMEZONE: 'Europe/Berlin' }, prepare }, (service) => measureWarehouseBuilds(report, service, enrichment!, progress))
+}
+
 const loadAtStart = os.loadavg()[0]!
 
 /** The load average says whether other work on the machine shared the CPUs with the bench. */
@@ -294,8 +310,8 @@ function machine (): string {
   return `machine: ${cpus[0]?.model ?? 'unknown cpu'} × ${cpus.length}, ${mb(os.totalmem())} RAM, ${os.type()} ${os.release()}, node ${process.version}, ${load}`
 }
 
-/** `npm run bench -- import plans` runs only those measures. */
-const only = new Set(process.argv.slice(2))
+/** `npm run bench -- import plans` (or `-- --only warehouse`) runs only those measures. */
+const only = new Set(process.argv.slice(2).filter((arg) => arg !== '--only'))
 const wanted = (name: string): boolean => only.size === 0 || only.has(name)
 
 const report = createReport()
@@ -309,6 +325,7 @@ if (wanted('spotify')) {
 if (wanted('plans')) await measurePlans(report)
 if (wanted('geography')) await measureGeography(report)
 if (wanted('musicbrainz')) await measureMusicBrainzStage(report)
+if (wanted('warehouse')) await measureWarehouse(report)
 
 console.log(`\n${formatTable(report.rows)}\n`)
 for (const { name, lines } of serviceLogs) {

@@ -40,7 +40,6 @@ import { createListenBrainzIngest } from './stages/ingest/listenbrainz.ts'
 import { createRecentlyPlayed } from './stages/ingest/recently-played.ts'
 import { ingestRoutes } from './stages/ingest/routes.ts'
 import { tracksPlayed } from './stages/ingest/tables.ts'
-import { mbzAreaHierarchy, mbzArtistInfo } from './stages/musicbrainz/tables.ts'
 import { createSpotifyAuth } from './stages/spotify/auth.ts'
 import { createSpotifyClient } from './stages/spotify/client.ts'
 import { trackRecord } from './stages/spotify/mappers.ts'
@@ -49,6 +48,12 @@ import { spotifyRoutes } from './stages/spotify/routes.ts'
 import { createSpotifySteps, saveTracks } from './stages/spotify/service.ts'
 import { musicbrainzRoutes } from './stages/musicbrainz/routes.ts'
 import { createMusicBrainzSteps } from './stages/musicbrainz/service.ts'
+import { createUpdateMbids, updateMbidsRoutes } from './stages/musicbrainz/update-mbids.ts'
+import { mbzAreaHierarchy, mbzArtistGenre, mbzArtistInfo, mbzArtistMatch } from './stages/musicbrainz/tables.ts'
+import { citiesWithLatLong } from './stages/geography/tables.ts'
+import { spotifyAlbums, spotifyArtistGenre, spotifyArtists, spotifyTracks } from './stages/spotify/tables.ts'
+import { warehouseRoutes } from './stages/warehouse/routes.ts'
+import { createWarehouse, type WarehouseDeps } from './stages/warehouse/service.ts'
 
 /** Seams for tests; production uses the defaults. */
 export interface AppDeps {
@@ -70,6 +75,8 @@ export interface AppDeps {
   gazetteer?: Gazetteer
   /** Paces OpenWeather calls instead of the 60-a-minute limiter (tests call the fake without the 1 s spacing). */
   openWeatherLimiter?: Bottleneck
+  /** Warehouse build seams: another project folder, a hook before the swap, DuckDB memory and threads. */
+  warehouse?: Pick<WarehouseDeps, 'projectDir' | 'hooks' | 'memoryLimit' | 'threads'>
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -137,6 +144,22 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     gazetteer: deps.gazetteer,
   })
 
+  // Update MBIDs writes the Spotify stage's artists and the ingest stage's plays (tables handed over here).
+  const updateMbids = createUpdateMbids({ lake, artists: spotifyArtists, plays: tracksPlayed, settlePlays: () => refill.flush() })
+
+  // The warehouse reads every stage's tables: they are handed over here, as the models' sources.
+  const warehouse = createWarehouse({
+    lake,
+    sources: [tracksPlayed, spotifyTracks, spotifyArtists, spotifyArtistGenre, spotifyAlbums, mbzArtistMatch, mbzArtistInfo, mbzArtistGenre, mbzAreaHierarchy, citiesWithLatLong],
+    state,
+    timezone: config.timezone,
+    now,
+    log: app.log,
+    version,
+    settlePlays: () => refill.flush(),
+    ...deps.warehouse,
+  })
+
   const ingest = {
     recentlyPlayed: createRecentlyPlayed({
       config,
@@ -189,12 +212,15 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const daily = createDailyRun({ chain: dailyChain, call: injectCaller(app, config.apiToken), state, now })
   await app.register(dailyRoutes({ daily, chain: dailyChain, now }), { prefix: '/v1/daily' })
   await app.register(musicbrainzRoutes, { prefix: '/v1/musicbrainz', steps: musicbrainzSteps, plans, lake, now })
+  await app.register(updateMbidsRoutes(updateMbids, { now }), { prefix: '/v1/musicbrainz/update-mbids' })
+  await app.register(warehouseRoutes, { prefix: '/v1/warehouse', warehouse, now })
 
   app.addHook('onClose', async () => {
     await stopLimiters(limiters)
     // A graceful stop leaves the plays filled.
     await refill.flush()
     refill.close()
+    await warehouse.close()
     await lake.close()
   })
   // Resolved tracks whose plays a stopped process did not get to fill.

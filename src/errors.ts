@@ -13,6 +13,7 @@ export const errorTable = {
   PLAN_NOT_FOUND: { status: 404, retryable: false, meaning: 'no such plan (plans are kept for a day)' },
   PLAN_EXPIRED: { status: 404, retryable: false, meaning: 'the plan expired; make a new one' },
   REQUEST_TIMEOUT: { status: 408, retryable: true, meaning: 'the request body stopped arriving (TRACKLAKE_BODY_TIMEOUT_SECONDS)' },
+  WAREHOUSE_NOT_BUILT: { status: 404, retryable: false, meaning: 'no warehouse has been built yet (POST /v1/warehouse/build)' },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false, meaning: 'the body is larger than this route accepts' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, meaning: 'this Content-Type is not accepted here' },
   UPSTREAM_AUTH_FAILED: { status: 502, retryable: false, meaning: 'an upstream refused our credentials; the message says which to fix' },
@@ -20,6 +21,8 @@ export const errorTable = {
   NOT_CONFIGURED: { status: 503, retryable: false, meaning: 'not configured: the message names the missing variable' },
   UPSTREAM_TIMEOUT: { status: 504, retryable: true, meaning: 'an upstream did not answer in time' },
   LAKE_WRITE_FAILED: { status: 500, retryable: true, meaning: 'the lake could not be written (disk full or read-only?); the stored tables are unchanged' },
+  WAREHOUSE_BUILD_FAILED: { status: 500, retryable: false, meaning: 'a warehouse model (or the seed file, or the project) failed; the message names it; the previous warehouse is kept' },
+  WAREHOUSE_TESTS_FAILED: { status: 500, retryable: false, meaning: 'model tests of the new warehouse failed; the message and details name them; the previous warehouse is kept' },
   INTERNAL_ERROR: { status: 500, retryable: false, meaning: 'internal error (details are in the service log)' },
 } as const satisfies Record<string, { status: number, retryable: boolean, meaning: string }>
 

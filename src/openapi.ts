@@ -13,6 +13,7 @@ export const apiTags = [
   { name: 'geography', description: 'continents, country and state codes and geocoding keys of MusicBrainz areas, and city coordinates (offline GeoNames gazetteer or OpenWeather)' },
   { name: 'daily', description: 'the Daily ETL in-process: every stage in order, through the same routes (for use without n8n)' },
   { name: 'musicbrainz', description: 'MusicBrainz: who each played artist is (matching, details, genres) and where they come from (area hierarchy)' },
+  { name: 'warehouse', description: 'the star schema in warehouse.duckdb: build it from the lake (SQL models and their tests), see what it holds' },
 ]
 
 export async function registerOpenApi (app: FastifyInstance, version: string): Promise<void> {

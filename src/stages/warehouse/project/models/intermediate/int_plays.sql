@@ -1,0 +1,91 @@
+-- description: every play with the natural keys of its track, album and artist, its local date and minute of day
+-- and the minutes played. A play without a Spotify id takes one found for it: its track by ISRC, its artist through
+-- that track, its MBID (mbz_artist_match) or its name (when exactly one Spotify artist has that name); else a
+-- synthetic key 'name:<md5>' of its names, and 'unknown' when it has no name at all. A view, read once by
+-- fact_track_played and once by int_play_groups.
+-- depends_on: stg_tracks_played, stg_spotify_tracks, stg_spotify_artists, stg_mbz_artist_match
+WITH plays AS (
+  -- What to look up, for plays lacking a Spotify id only. Lookups hold only what these plays ask for and every join
+  -- is a plain equi-join, so the hash tables stay small.
+  SELECT
+    *,
+    CASE WHEN track_id IS NULL THEN track_isrc END AS lookup_isrc,
+    CASE WHEN artist_id IS NULL THEN artist_mbid END AS lookup_mbid,
+    CASE WHEN artist_id IS NULL THEN norm_name(artist_name) END AS lookup_name
+  FROM {{ ref('stg_tracks_played') }}
+),
+wanted_isrcs AS (
+  SELECT DISTINCT track_isrc FROM {{ ref('stg_tracks_played') }} WHERE track_id IS NULL AND track_isrc IS NOT NULL
+),
+track_by_isrc AS (
+  SELECT st.track_isrc, min(st.track_id) AS track_id, min(st.artist_id) AS artist_id, min(st.album_id) AS album_id,
+    min(st.track_name) AS track_name, min(st.album_name) AS album_name, min(st.duration_ms) AS duration_ms
+  FROM {{ ref('stg_spotify_tracks') }} st SEMI JOIN wanted_isrcs w ON w.track_isrc = st.track_isrc
+  GROUP BY st.track_isrc HAVING count(DISTINCT st.track_id) = 1
+),
+artist_by_mbid AS (
+  SELECT mbid, min(spotify_id) AS artist_id FROM {{ ref('stg_mbz_artist_match') }} GROUP BY mbid HAVING count(*) = 1
+),
+wanted_names AS (
+  SELECT DISTINCT norm_name(artist_name) AS name FROM {{ ref('stg_tracks_played') }} WHERE artist_id IS NULL AND artist_name IS NOT NULL
+),
+spotify_names AS (
+  SELECT artist_id, norm_name(artist_name) AS name FROM {{ ref('stg_spotify_artists') }}
+  UNION ALL
+  SELECT artist_id, norm_name(artist_name) FROM {{ ref('stg_spotify_tracks') }} WHERE artist_id IS NOT NULL
+),
+artist_by_name AS (
+  SELECT s.name, min(s.artist_id) AS artist_id FROM spotify_names s SEMI JOIN wanted_names u ON u.name = s.name
+  GROUP BY s.name HAVING count(DISTINCT s.artist_id) = 1
+),
+resolved AS (
+  SELECT
+    p.*,
+    coalesce(p.track_id, i.track_id) AS spotify_track_id,
+    coalesce(p.artist_id, i.artist_id, m.artist_id, n.artist_id) AS spotify_artist_id,
+    CASE WHEN p.artist_id IS NOT NULL THEN 'spotify' WHEN i.artist_id IS NOT NULL THEN 'isrc'
+      WHEN m.artist_id IS NOT NULL THEN 'mbid' WHEN n.artist_id IS NOT NULL THEN 'name'
+      WHEN p.lookup_name IS NOT NULL THEN 'synthetic' ELSE 'unknown' END AS artist_key_source,
+    coalesce(p.album_id, CASE WHEN p.artist_id IS NULL THEN i.album_id END) AS spotify_album_id,
+    coalesce(p.track_name, i.track_name) AS resolved_track_name,
+    coalesce(p.album_name, i.album_name) AS resolved_album_name,
+    coalesce(p.duration_ms, i.duration_ms) AS resolved_duration_ms
+  FROM plays p
+  LEFT JOIN track_by_isrc i ON i.track_isrc = p.lookup_isrc
+  LEFT JOIN artist_by_mbid m ON m.mbid = p.lookup_mbid
+  LEFT JOIN artist_by_name n ON n.name = p.lookup_name
+),
+keyed AS (
+  SELECT
+    *,
+    coalesce(spotify_artist_id, CASE WHEN lookup_name IS NOT NULL THEN name_key([lookup_name]) END, 'unknown') AS artist_key
+  FROM resolved
+)
+SELECT
+  play_id,
+  user_id,
+  source,
+  played_at,
+  played_at_local,
+  played_at_local::DATE AS date,
+  (hour(played_at_local) * 60 + minute(played_at_local))::SMALLINT AS minute_of_day,
+  counts_as_play,
+  ms_played,
+  resolved_duration_ms AS duration_ms,
+  coalesce(ms_played, resolved_duration_ms) / 60000.0 AS minutes_played,
+  coalesce(spotify_track_id,
+    CASE WHEN norm_name(resolved_track_name) IS NOT NULL THEN name_key([artist_key, norm_name(resolved_track_name)]) END,
+    'unknown') AS track_id,
+  coalesce(spotify_album_id,
+    CASE WHEN norm_name(resolved_album_name) IS NOT NULL THEN name_key([artist_key, norm_name(resolved_album_name)]) END,
+    'unknown') AS album_id,
+  artist_key AS artist_id,
+  artist_key_source,
+  resolved_track_name AS track_name,
+  resolved_album_name AS album_name,
+  artist_name,
+  track_isrc,
+  artist_mbid,
+  skipped,
+  shuffle
+FROM keyed
