@@ -10,9 +10,9 @@ const DailyStepSchema = Type.Object({
   title: Type.String(),
   status: Type.Union([
     Type.Literal('done'), Type.Literal('nothing_to_do'), Type.Literal('rate_limited'), Type.Literal('failed'),
-    Type.Literal('not_available'), Type.Literal('stopped'), Type.Literal('pending'), Type.Literal('running'),
+    Type.Literal('not_available'), Type.Literal('not_configured'), Type.Literal('stopped'), Type.Literal('pending'), Type.Literal('running'),
   ], {
-    description: 'done, nothing_to_do, rate_limited (retryAfterSeconds), failed (message), not_available (no such route in this version), or pending/running while the run is under way',
+    description: 'done, nothing_to_do, rate_limited (retryAfterSeconds), failed (message), not_available (no such route in this version), not_configured (an optional stage without its credential: the message names the variable), or pending/running while the run is under way',
   }),
   processed: Type.Integer({ description: 'items handled' }),
   total: Type.Integer({ description: 'items there were to handle' }),

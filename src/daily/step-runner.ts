@@ -1,7 +1,7 @@
 import { answerMessage, errorCode, type RouteAnswer, type RouteCaller } from './route-caller.ts'
 import type { StepDescriptor } from './steps.ts'
 
-export type StepStatus = 'done' | 'nothing_to_do' | 'rate_limited' | 'failed' | 'not_available' | 'stopped'
+export type StepStatus = 'done' | 'nothing_to_do' | 'rate_limited' | 'failed' | 'not_available' | 'not_configured' | 'stopped'
 
 /** How one step ended: the one line a run reports for it. */
 export interface StepSummary {
@@ -94,6 +94,8 @@ export function stoppedSummary (step: StepDescriptor, cursor: StepCursor): StepS
 }
 
 const isMissingRoute = (answer: RouteAnswer): boolean => answer.status === 404 && errorCode(answer) === 'ROUTE_NOT_FOUND'
+/** An optional stage left unconfigured (no MUSICBRAINZ_CONTACT, no OpenWeather key): skipped with what to set, not a failure. */
+const isNotConfigured = (answer: RouteAnswer): boolean => answer.status === 503 && errorCode(answer) === 'NOT_CONFIGURED'
 
 const refusesMaxSeconds = (answer: RouteAnswer): boolean =>
   answer.status === 400 && ((answer.body as { details?: Array<{ field?: unknown }> } | undefined)?.details ?? []).some((d) => d.field === 'body.maxSeconds')
@@ -127,6 +129,7 @@ export async function runStep (step: StepDescriptor, options: StepRunOptions): P
   async function plan (): Promise<StepSummary | undefined> {
     const answer = await call(`${step.path}/plan`, {})
     if (isMissingRoute(answer)) return summaryOf(step, cursor, 'not_available', { message: `no route ${step.path}/plan in this version` })
+    if (isNotConfigured(answer)) return summaryOf(step, cursor, 'not_configured', { message: answerMessage(answer) })
     if (answer.status !== 200) return summaryOf(step, cursor, 'failed', { message: answerMessage(answer) })
     const body = answer.body as { planId: string, total: number, batches: Array<{ offset: number, limit: number }> }
     cursor.total = body.total
@@ -217,6 +220,7 @@ export async function runStep (step: StepDescriptor, options: StepRunOptions): P
         answer = await call(step.path, {})
       }
       if (isMissingRoute(answer)) return { kind: 'finished', summary: summaryOf(step, cursor, 'not_available', { message: `no route ${step.path} in this version` }) }
+      if (isNotConfigured(answer)) return { kind: 'finished', summary: summaryOf(step, cursor, 'not_configured', { message: answerMessage(answer) }) }
       if (answer.status !== 200) return { kind: 'finished', summary: summaryOf(step, cursor, 'failed', { message: answerMessage(answer) }) }
       const result = answer.body as Record<string, unknown>
       const processed = num(result.processed) ?? num(result.inserted) ?? 0

@@ -53,7 +53,7 @@ function advanceClockPerCatalogCall (s: Setup, ms: number): void {
 const statuses = (body: { steps: Array<{ step: string, status: string }> }) => Object.fromEntries(body.steps.map((s) => [s.step, s.status]))
 
 describe('POST /v1/daily', () => {
-  it('runs the whole chain in-process; stages without a route are not available; the next call starts a new run', async () => {
+  it('runs the whole chain in-process; a stage without its credential is not configured, never a failure; the next call starts a new run', async () => {
     const s = await setup(6)
     const first = await request(s.t.app.server).post('/v1/daily').send({})
     expect(first.status).toBe(200)
@@ -62,14 +62,14 @@ describe('POST /v1/daily', () => {
       'spotify-tracks': 'done',
       'spotify-artists': 'done',
       'spotify-albums': 'done',
-      'musicbrainz-discover': 'not_available',
-      'musicbrainz-artists': 'not_available',
-      'musicbrainz-parse': 'not_available',
-      'musicbrainz-hierarchy': 'not_available',
+      'musicbrainz-discover': 'not_configured',
+      'musicbrainz-artists': 'not_configured',
+      'musicbrainz-parse': 'not_configured',
+      'musicbrainz-hierarchy': 'not_configured',
       'geography-base': 'nothing_to_do',
       'geography-cities': 'nothing_to_do',
-      'musicbrainz-update-mbids': 'not_available',
-      'warehouse-build': 'not_available',
+      'musicbrainz-update-mbids': 'nothing_to_do',
+      'warehouse-build': 'done',
       'raw-retention': 'nothing_to_do',
     })
     expect(first.body.steps[1]).toMatchObject({ title: 'Spotify artists', processed: 6, total: 6, upstreamCalls: 6, failedBatches: 0 })
