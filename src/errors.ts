@@ -17,7 +17,8 @@ export const errorTable = {
   UPSTREAM_FAILED: { status: 502, retryable: true, meaning: 'an upstream failed after retries; nothing was recorded as missing' },
   NOT_CONFIGURED: { status: 503, retryable: false, meaning: 'not configured: the message names the missing variable' },
   UPSTREAM_TIMEOUT: { status: 504, retryable: true, meaning: 'an upstream did not answer in time' },
-  LAKE_WRITE_FAILED: { status: 500, retryable: true, meaning: 'the lake could not be written (disk full or read-only?); the stored tables are unchanged' },
+  LAKE_UNAVAILABLE: { status: 503, retryable: true, meaning: 'the data directory is full or not writable; nothing was written: free space or make it writable, then call again' },
+  LAKE_WRITE_FAILED: { status: 500, retryable: true, meaning: 'the lake could not be written; the stored tables are unchanged (the service log has the cause)' },
   INTERNAL_ERROR: { status: 500, retryable: false, meaning: 'internal error (details are in the service log)' },
 } as const satisfies Record<string, { status: number, retryable: boolean, meaning: string }>
 
