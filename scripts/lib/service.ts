@@ -26,7 +26,14 @@ export interface Service {
   pid: number
   /** warn-and-above log lines the service printed */
   logs: string[]
+  /** what it was started on: `restartService` starts it again on the same data and environment */
+  dataDir: string
+  env: Record<string, string>
+  /** how the process ended (exit code or signal name), undefined while it runs */
+  readonly exit: string | undefined
   stop (): Promise<void>
+  /** SIGKILL, as a power cut or the OOM killer would: nothing is flushed or closed. Resolves once the process is gone. */
+  kill (): Promise<void>
 }
 
 export interface Memory {
@@ -130,6 +137,17 @@ export async function startService (dataDir: string, extraEnv: Record<string, st
     url,
     pid: child.pid!,
     logs,
+    dataDir,
+    env: extraEnv,
+    get exit () {
+      if (child.signalCode !== null) return child.signalCode
+      return child.exitCode !== null ? `exit code ${child.exitCode}` : undefined
+    },
+    async kill () {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGKILL')
+      await exited
+    },
     async stop () {
       if (child.exitCode !== null || child.signalCode !== null) return
       child.kill('SIGTERM')
@@ -138,6 +156,11 @@ export async function startService (dataDir: string, extraEnv: Record<string, st
       clearTimeout(timer)
     },
   }
+}
+
+/** Starts a stopped or killed service again on its data directory and environment (on another free port). */
+export function restartService (service: Service): Promise<Service> {
+  return startService(service.dataDir, service.env)
 }
 
 /** Resident set of a process from /proc/<pid>/status (Linux). */
