@@ -5,6 +5,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { call } from '../lib/http.ts'
+import type { Service } from '../lib/service.ts'
 import { readThroughService, versionOf, type LakeRead, type LakeState } from '../lib/lake-integrity.ts'
 import type { Random } from './random.ts'
 import type { Section, Suite } from './suite.ts'
@@ -50,8 +51,8 @@ export interface KillScenario {
 }
 
 /** Whether the service has the route: anything but 404 ROUTE_NOT_FOUND counts. */
-export async function routeExists (baseUrl: string, route: { method: string, path: string }): Promise<boolean> {
-  const answer = await call(baseUrl, route.method, route.path, route.method === 'POST' ? { json: {} } : undefined)
+export async function routeExists (service: Service, route: { method: string, path: string }): Promise<boolean> {
+  const answer = await call(service.url, route.method, route.path, route.method === 'POST' ? { json: {} } : undefined, { headers: service.headers })
   return !(answer.status === 404 && answer.body?.code === 'ROUTE_NOT_FOUND')
 }
 
@@ -79,7 +80,7 @@ async function runScenario (suite: Suite, section: Section, scenario: KillScenar
   const world = await createWorld(`kill-${name}`, scenario.world)
   const ctx: KillContext = { world, section, name, random: section.random(name), memory: {} }
   try {
-    if (!await routeExists(world.service.url, scenario.route)) {
+    if (!await routeExists(world.service, scenario.route)) {
       section.skip(name, `${scenario.route.method} ${scenario.route.path} answers 404 ROUTE_NOT_FOUND on this build; it runs once the stage is merged`)
       return
     }
@@ -115,8 +116,8 @@ async function runScenario (suite: Suite, section: Section, scenario: KillScenar
       lap('read after the kill')
       await world.restart()
       lap('restart')
-      const read = await readThroughService(world.service.url)
-      const runs = await call(world.service.url, 'GET', '/v1/runs?limit=5')
+      const read = await readThroughService(world.service.url, { headers: world.service.headers })
+      const runs = await call(world.service.url, 'GET', '/v1/runs?limit=5', undefined, { headers: world.service.headers })
       if (runs.status !== 200) read.problems.push(`GET /v1/runs answered ${runs.status}`)
       lap('read through the service')
       await scenario.finish(ctx, trial)

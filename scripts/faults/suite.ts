@@ -20,6 +20,7 @@ export interface Violation {
 }
 
 export interface CheckedCall {
+  /** instead of the service's own (its bearer token) */
   headers?: Record<string, string>
   /** per-request deadline; past it the call is a hang (default 60 s) */
   timeoutMs?: number
@@ -108,7 +109,7 @@ export function createSuite (options: SuiteOptions): Suite {
         const timeoutMs = callOptions.timeoutMs ?? defaultTimeoutMs
         let answer: Answer
         try {
-          answer = await call(service.url, method, path, body, { headers: callOptions.headers, timeoutMs })
+          answer = await call(service.url, method, path, body, { headers: callOptions.headers ?? service.headers, timeoutMs })
         } catch (err) {
           const what = err instanceof CallTimeout ? `hung: no answer within ${timeoutMs / 1000} s` : `no answer (${(err as Error).message})`
           violation(caseName, `${method} ${path.slice(0, 120)}: ${what}${service.exit ? `; the service is gone (${service.exit})` : ''}`)

@@ -97,13 +97,13 @@ export async function createWorld (name: string, spec: WorldSpec = {}): Promise<
       await fs.rm(dir, { recursive: true, force: true })
     },
   }
-  world.tables = (await readThroughService(world.service.url)).tables
+  world.tables = (await readThroughService(world.service.url, { headers: world.service.headers })).tables
   return world
 }
 
 /** Waits until no write the service runs by itself (the plays refill) is pending: reading the plays waits for it. */
 export async function settle (service: Service): Promise<void> {
-  await ok(service.url, 'GET', '/v1/tables/tracks_played?limit=1')
+  await ok(service.url, 'GET', '/v1/tables/tracks_played?limit=1', undefined, { headers: service.headers })
 }
 
 /** Export entries: `count` plays of the catalog's tracks, one every 4 minutes from `startMs`, each ending at its ts. */

@@ -44,7 +44,9 @@ export async function call (baseUrl: string, method: string, path: string, body?
   }
   const started = performance.now()
   const { status, text } = await new Promise<{ status: number, text: string }>((resolve, reject) => {
-    const req = http.request(new URL(path, baseUrl), { method, headers }, (res) => {
+    // The path goes out as given, not normalised by URL: `/v1/tables/../x` reaches the service as written.
+    const base = new URL(baseUrl)
+    const req = http.request({ hostname: base.hostname, port: base.port, path, method, headers }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))

@@ -29,6 +29,8 @@ export interface Service {
   /** what it was started on: `restartService` starts it again on the same data and environment */
   dataDir: string
   env: Record<string, string>
+  /** what every /v1 call needs: the bearer token when the service was started with TRACKLAKE_API_TOKEN */
+  headers: Record<string, string>
   /** how the process ended (exit code or signal name), undefined while it runs */
   readonly exit: string | undefined
   stop (): Promise<void>
@@ -139,6 +141,7 @@ export async function startService (dataDir: string, extraEnv: Record<string, st
     logs,
     dataDir,
     env: extraEnv,
+    headers: extraEnv.TRACKLAKE_API_TOKEN ? { authorization: `Bearer ${extraEnv.TRACKLAKE_API_TOKEN}` } : {},
     get exit () {
       if (child.signalCode !== null) return child.signalCode
       return child.exitCode !== null ? `exit code ${child.exitCode}` : undefined
