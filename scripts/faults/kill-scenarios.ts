@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks'
 import { call, type Answer, type Body } from '../lib/http.ts'
 import { tableFile } from '../lib/lake-integrity.ts'
 import type { KillContext, KillScenario } from './kill.ts'
-import { exportPlays, importBody, must as mustAnswer, seedResolvedPlays, settle, syntheticId } from './world.ts'
+import { drainGranular, drainSimple, exportPlays, importBody, must as mustAnswer, seedResolvedPlays, settle, syntheticId } from './world.ts'
 
 const dayMs = 24 * 60 * 60 * 1000
 const playsPerImport = 3000
@@ -198,8 +198,94 @@ const refillScenario: KillScenario = {
   },
 }
 
-// 5. The MusicBrainz area hierarchy walk (POST /v1/musicbrainz/areas/hierarchy {maxSeconds}), once it is merged.
-// 6. The warehouse build (POST /v1/warehouse/build), once it is merged.
-// Both live in kill-scenarios-next.ts: their set-up needs the stages' own routes.
+// 5. The MusicBrainz area hierarchy walk (issue 10): each trial plays new artists from new towns, matched beforehand;
+// the walk fetches every area once and commits as it goes.
+const hierarchyArtists = 6
 
-export const killScenarios: KillScenario[] = [importScenario, fetchScenario, writeScenario, refillScenario]
+const hierarchyScenario: KillScenario = {
+  name: 'hierarchy-walk',
+  route: { method: 'POST', path: '/v1/musicbrainz/areas/hierarchy' },
+  world: { spotifyArtists: 42 * hierarchyArtists, musicbrainz: true },
+  commits: 'progressively',
+  async setup (ctx) {
+    await matchNewArtists(ctx, 0)
+    return timed(() => drainSimple(ctx.section, ctx.name, ctx.world.service, '/v1/musicbrainz/areas/hierarchy'))
+  },
+  prepare: (ctx, trial) => matchNewArtists(ctx, trial),
+  start: (ctx) => killable(ctx, 'POST', '/v1/musicbrainz/areas/hierarchy', { json: { maxSeconds: 30 } }),
+  finish: (ctx) => drainSimple(ctx.section, ctx.name, ctx.world.service, '/v1/musicbrainz/areas/hierarchy'),
+  async verify (_ctx, _trial, states) {
+    const problems: string[] = []
+    // Six towns in two provinces of one new country.
+    if (rowsOf(states, 'mbz_areas') !== rowsBefore(states, 'mbz_areas') + hierarchyArtists + 3) problems.push(`mbz_areas went from ${rowsBefore(states, 'mbz_areas')} to ${rowsOf(states, 'mbz_areas')} rows, not +${hierarchyArtists + 3}`)
+    if (rowsOf(states, 'mbz_area_hierarchy') !== rowsBefore(states, 'mbz_area_hierarchy') + hierarchyArtists) problems.push(`mbz_area_hierarchy went from ${rowsBefore(states, 'mbz_area_hierarchy')} to ${rowsOf(states, 'mbz_area_hierarchy')} rows, not +${hierarchyArtists}`)
+    return problems
+  },
+}
+
+/** Plays of `hierarchyArtists` new artists, each from a new town, and their MusicBrainz matches written. */
+async function matchNewArtists (ctx: KillContext, trial: number): Promise<void> {
+  const spotify = ctx.world.spotify!
+  const mbz = ctx.world.musicbrainz!
+  const artists = [...spotify.artists.values()].slice(trial * hierarchyArtists, (trial + 1) * hierarchyArtists)
+  const tracks = [...spotify.tracks.values()].filter((t) => artists.some((a) => a.id === t.artists[0].id))
+  const upload = await importBody(exportPlays(tracks.map((t) => t.id), Date.UTC(2016, 0, 1) + trial * 5 * dayMs, tracks.length, (i) => tracks[i]!.name), `Streaming_History_Audio_h${trial}.json`, false, ctx.world.dir)
+  await must(ctx, 'POST', upload.path, upload.body)
+  await must(ctx, 'POST', '/v1/spotify/tracks/write', { json: { records: tracks.map((t) => ({ track_id: t.id, track_name: t.name, artist_id: t.artists[0].id, artist_name: t.artists[0].name, album_id: t.album.id, album_name: t.album.name, fetched_at: fetchedAt })) } })
+  await must(ctx, 'POST', '/v1/spotify/artists/write', { json: { records: artists.map((a) => ({ artist_id: a.id, artist_name: a.name, genres: [], fetched_at: fetchedAt })) } })
+  const country = mbz.addArea({ name: `Faultland ${trial}`, type: 'Country' })
+  const provinces = [0, 1].map((k) => mbz.addArea({ name: `Province ${trial}.${k}`, type: 'Subdivision', parent: country }))
+  artists.forEach((a, i) => mbz.addArtist({ name: a.name, spotifyId: a.id, area: mbz.addArea({ name: `Town ${trial}.${i}`, type: 'City', parent: provinces[i % 2] }) }))
+  await must(ctx, 'POST', '/v1/musicbrainz/discover', { json: {} })
+  await drainGranular(ctx.section, ctx.name, ctx.world.service, '/v1/musicbrainz/artists')
+}
+
+// 6. The warehouse build (issue 12): a new warehouse.duckdb replaces the old one atomically.
+const warehouseScenario: KillScenario = {
+  name: 'warehouse-build',
+  route: { method: 'POST', path: '/v1/warehouse/build' },
+  world: {},
+  async setup (ctx) {
+    const upload = await importBody(exportPlays(trackIds(80, 'warehouse'), Date.UTC(2013, 0, 1), playsPerImport), 'Streaming_History_Audio_w0.json', false, ctx.world.dir)
+    await must(ctx, 'POST', upload.path, upload.body)
+    return timed(() => must(ctx, 'POST', '/v1/warehouse/build', { json: {} }))
+  },
+  async prepare (ctx, trial) {
+    // New plays, so each build makes a warehouse of its own.
+    const upload = await importBody(exportPlays(trackIds(80, 'warehouse'), Date.UTC(2013, 0, 1) + trial * 20 * dayMs, 500), `Streaming_History_Audio_w${trial}.json`, false, ctx.world.dir)
+    await must(ctx, 'POST', upload.path, upload.body)
+  },
+  start: (ctx) => killable(ctx, 'POST', '/v1/warehouse/build', { json: {} }),
+  async finish (ctx) {
+    await must(ctx, 'POST', '/v1/warehouse/build', { json: {} })
+    await must(ctx, 'GET', '/v1/warehouse')
+  },
+  files: (ctx) => warehouseFiles(ctx),
+}
+
+/**
+ * Every DuckDB database under the data directory (not tmp/), opened from a copy — a reader of the service's own file
+ * could meet its lock — and fingerprinted by its tables' row counts. A file that does not open throws.
+ */
+async function warehouseFiles (ctx: KillContext): Promise<Record<string, string>> {
+  const dataDir = ctx.world.service.dataDir
+  const files = (await fs.readdir(dataDir, { recursive: true })).filter((f) => f.endsWith('.duckdb') && !f.startsWith('tmp'))
+  const out: Record<string, string> = {}
+  for (const file of files) {
+    const copy = path.join(ctx.world.dir, `copy-${path.basename(file)}`)
+    await fs.copyFile(path.join(dataDir, file), copy)
+    try {
+      const read = await ctx.world.reader.readDatabase(copy)
+      if (read.tables === 0) throw new Error(`${file} opens but holds no table`)
+      out[file] = read.fingerprint
+      ctx.section.rows(read.rows)
+    } catch (err) {
+      throw new Error(`${file} does not open: ${(err as Error).message.split('\n')[0]}`)
+    } finally {
+      await fs.rm(copy, { force: true })
+    }
+  }
+  return out
+}
+
+export const killScenarios: KillScenario[] = [importScenario, fetchScenario, writeScenario, refillScenario, hierarchyScenario, warehouseScenario]

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { call } from '../lib/http.ts'
 import type { Service } from '../lib/service.ts'
-import { readThroughService, versionOf, type LakeRead, type LakeState } from '../lib/lake-integrity.ts'
+import { readThroughService, rowsMissing, versionOf, type LakeRead, type LakeState } from '../lib/lake-integrity.ts'
 import type { Random } from './random.ts'
 import type { Section, Suite } from './suite.ts'
 import { createWorld, settle, type World, type WorldSpec } from './world.ts'
@@ -36,6 +36,12 @@ export interface KillScenario {
   /** a route of the call: a 404 ROUTE_NOT_FOUND skips the scenario, loudly, until the stage is merged */
   route: { method: string, path: string }
   world: WorldSpec
+  /**
+   * `once` (the default): the call commits each table once, so after a kill a table is the old or the new version.
+   * `progressively`: a time-boxed walk commits as it goes; after a kill each table holds every old row and only rows of
+   * the final version (committed steps, never half a step).
+   */
+  commits?: 'once' | 'progressively'
   /** once, before the trials; answers how long one uninterrupted call takes (kills land within 1.2 × that) */
   setup (ctx: KillContext): Promise<number>
   /** before each trial, not killed: makes the work the trial's call will do */
@@ -129,7 +135,9 @@ async function runScenario (suite: Suite, section: Section, scenario: KillScenar
       section.rows(before.rows + afterKill.rows + final.rows + read.rows)
 
       const problems = [...afterKill.problems, ...read.problems, ...final.problems]
-      problems.push(...mixedTables(before.state, afterKill.state, final.state, section, name))
+      problems.push(...(scenario.commits === 'progressively'
+        ? unfinishedSteps(before.state, afterKill.state, final.state, section, name)
+        : mixedTables(before.state, afterKill.state, final.state, section, name)))
       if (scenario.files) {
         if (sameFiles(filesAfterKill, filesBefore)) section.count(name, 'files old')
         else if (sameFiles(filesAfterKill, filesFinal)) section.count(name, 'files new')
@@ -156,6 +164,21 @@ function mixedTables (before: LakeState, afterKill: LakeState, final: LakeState,
     } else if (before.get(table)?.fingerprint !== final.get(table)?.fingerprint) {
       section.count(name, `changed tables found ${version}`)
     }
+  }
+  return problems
+}
+
+function unfinishedSteps (before: LakeState, afterKill: LakeState, final: LakeState, section: Section, name: string): string[] {
+  const problems: string[] = []
+  for (const [table, state] of afterKill) {
+    const old = before.get(table)
+    const end = final.get(table)
+    if (!old || !end) continue
+    const lost = rowsMissing(old, state)
+    const strange = rowsMissing(state, end)
+    if (lost > 0) problems.push(`${table} lost ${lost} of its rows in the kill`)
+    if (strange > 0) problems.push(`${table} held ${strange} rows after the kill that the finished walk does not have (half a step?)`)
+    if (old.fingerprint !== end.fingerprint) section.count(name, `changed tables found ${state.fingerprint === old.fingerprint ? 'old' : state.fingerprint === end.fingerprint ? 'new' : 'part-way'}`)
   }
   return problems
 }

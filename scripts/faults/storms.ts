@@ -7,7 +7,7 @@ import type { FakeServer, Fault, Matcher } from '../../test/fakes/fake-server.ts
 import { call, type Answer } from '../lib/http.ts'
 import { routeExists } from './kill.ts'
 import type { Section, Suite } from './suite.ts'
-import { createWorld, must, seedResolvedPlays, type World, type WorldSpec } from './world.ts'
+import { createWorld, drainGranular, drainSimple, must, seedResolvedPlays, type World, type WorldSpec } from './world.ts'
 
 export interface StormContext {
   world: World
@@ -290,9 +290,9 @@ const openWeatherFetch: StormTarget = {
     await must(ctx.section, ctx.name, ctx.world.service, 'POST', '/v1/spotify/artists/write', { json: { records: artists.map((a) => ({ artist_id: a.id, artist_name: a.name, genres: [], fetched_at: '2026-01-01T00:00:00.000Z' })) } })
     for (const [i, a] of artists.entries()) mbz.addArtist({ name: a.name, spotifyId: a.id, area: cities[i % cities.length] ?? country })
     await must(ctx.section, ctx.name, ctx.world.service, 'POST', '/v1/musicbrainz/discover', { json: {} })
-    await drainGranular(ctx, '/v1/musicbrainz/artists')
-    await drainSimple(ctx, '/v1/musicbrainz/areas/hierarchy')
-    await drainSimple(ctx, '/v1/geography/base')
+    await drainGranular(ctx.section, ctx.name, ctx.world.service, '/v1/musicbrainz/artists')
+    await drainSimple(ctx.section, ctx.name, ctx.world.service, '/v1/musicbrainz/areas/hierarchy')
+    await drainSimple(ctx.section, ctx.name, ctx.world.service, '/v1/geography/base')
   },
   async prepare (ctx) {
     const plan = await must(ctx.section, ctx.name, ctx.world.service, 'POST', '/v1/geography/cities/plan', { json: { limit: 1, batchSize: 1 } })
@@ -302,23 +302,6 @@ const openWeatherFetch: StormTarget = {
   after: (ctx, answer) => writeFetched(ctx, '/v1/geography/cities', answer),
   check: (ctx) => nothingMissing(ctx),
   upstreamCalls: (ctx) => ctx.world.openweather!.geocodingCalls(),
-}
-
-/** plan → fetch → write over every batch of a granular step. */
-async function drainGranular (ctx: StormContext, prefix: string): Promise<void> {
-  const plan = await must(ctx.section, ctx.name, ctx.world.service, 'POST', `${prefix}/plan`, { json: {} })
-  for (const b of plan?.body.batches ?? []) {
-    const fetched = await must(ctx.section, ctx.name, ctx.world.service, 'POST', `${prefix}/fetch`, { json: { planId: b.planId, offset: b.offset, limit: b.limit } })
-    if (fetched) await must(ctx.section, ctx.name, ctx.world.service, 'POST', `${prefix}/write`, { json: { records: fetched.body.records, failures: fetched.body.failures } })
-  }
-}
-
-/** A time-boxed simple step, called until it says done. */
-async function drainSimple (ctx: StormContext, route: string): Promise<void> {
-  for (let calls = 0; calls < 50; calls++) {
-    const answer = await must(ctx.section, ctx.name, ctx.world.service, 'POST', route, { json: { maxSeconds: 30 } })
-    if (!answer || answer.body.done !== false) return
-  }
 }
 
 export const stormTargets: StormTarget[] = [spotifyFetch, spotifyPoll, listenBrainz, musicBrainzFetch, openWeatherFetch]

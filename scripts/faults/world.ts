@@ -165,3 +165,21 @@ export async function seedResolvedPlays (section: Section, name: string, world: 
   }
   await settle(world.service)
 }
+
+/** plan → fetch → write over every batch of a granular step (`prefix` like /v1/spotify/artists), as n8n drives it. */
+export async function drainGranular (section: Section, name: string, service: Service, prefix: string, plan: Record<string, unknown> = {}): Promise<void> {
+  const planned = await must(section, name, service, 'POST', `${prefix}/plan`, { json: plan })
+  for (const b of planned?.body.batches ?? []) {
+    const fetched = await must(section, name, service, 'POST', `${prefix}/fetch`, { json: { planId: b.planId, offset: b.offset, limit: b.limit } })
+    if (fetched) await must(section, name, service, 'POST', `${prefix}/write`, { json: { records: fetched.body.records, failures: fetched.body.failures, planId: b.planId, offset: b.offset } })
+  }
+}
+
+/** A time-boxed simple step, called until it answers done. */
+export async function drainSimple (section: Section, name: string, service: Service, route: string, body: Record<string, unknown> = { maxSeconds: 30 }): Promise<void> {
+  for (let calls = 0; calls < 50; calls++) {
+    const answer = await must(section, name, service, 'POST', route, { json: body })
+    if (!answer || answer.body.done !== false) return
+  }
+  section.violation(name, `${route} was not done after 50 calls`)
+}
