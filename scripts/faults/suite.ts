@@ -59,6 +59,9 @@ export interface Suite {
 const defaultTimeoutMs = 60_000
 
 interface SectionFigures {
+  /** first and last moment the section did anything */
+  from: number
+  to: number
   trials: number
   requests: number
   skipped: string[]
@@ -75,7 +78,7 @@ export function createSuite (options: SuiteOptions): Suite {
   const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s`
 
   function section (name: string): Section {
-    const figures: SectionFigures = sections.get(name) ?? { trials: 0, requests: 0, skipped: [], counters: new Map() }
+    const figures: SectionFigures = sections.get(name) ?? { from: Date.now(), to: Date.now(), trials: 0, requests: 0, skipped: [], counters: new Map() }
     sections.set(name, figures)
     const full = (caseName: string): string => `${name}:${caseName}`
     const log = (message: string): void => { console.log(`[faults ${elapsed()}] ${name}: ${message}`) }
@@ -98,12 +101,18 @@ export function createSuite (options: SuiteOptions): Suite {
       count,
       selected: (caseName) => options.only.length === 0 || options.only.some((o) => full(caseName).includes(o)),
       random: (caseName) => createRandom(options.seed).derive(full(caseName)),
-      trial: () => { figures.trials++ },
+      trial: () => {
+        figures.trials++
+        figures.to = Date.now()
+      },
       skip (caseName, reason) {
         figures.skipped.push(`${caseName} (${reason})`)
         log(`SKIPPED ${caseName}: ${reason}`)
       },
-      rows: (n) => { rowsChecked += n },
+      rows: (n) => {
+        rowsChecked += n
+        figures.to = Date.now()
+      },
       async call (caseName, service, method, path, body, callOptions = {}) {
         figures.requests++
         const timeoutMs = callOptions.timeoutMs ?? defaultTimeoutMs
@@ -117,6 +126,7 @@ export function createSuite (options: SuiteOptions): Suite {
           return { status: 0, body: undefined, text: '', ms: timeoutMs }
         }
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
+        figures.to = Date.now()
         const where = `${method} ${path.slice(0, 120)}`
         if (answer.status >= 500 && !(callOptions.expect ?? []).includes(answer.status)) {
           violation(caseName, `${where} answered ${answer.status}: ${answer.text.slice(0, 300)}`)
@@ -133,16 +143,16 @@ export function createSuite (options: SuiteOptions): Suite {
     const lines: string[] = []
     const pad = (s: string | number, n: number): string => String(s).padEnd(n)
     lines.push('', `fault suite, seed ${options.seed}: ${seconds.toFixed(0)} s`, '')
-    lines.push(`${pad('section', 14)}${pad('trials', 8)}${pad('requests', 10)}violations`)
+    lines.push(`${pad('section', 14)}${pad('trials', 8)}${pad('requests', 10)}${pad('violations', 12)}seconds`)
     let trials = 0
     let requests = 0
     for (const [name, f] of sections) {
       const own = violations.filter((v) => v.section === name).length
-      lines.push(`${pad(name, 14)}${pad(f.trials, 8)}${pad(f.requests, 10)}${own}`)
+      lines.push(`${pad(name, 14)}${pad(f.trials, 8)}${pad(f.requests, 10)}${pad(own, 12)}${((f.to - f.from) / 1000).toFixed(0)}`)
       trials += f.trials
       requests += f.requests
     }
-    lines.push(`${pad('all', 14)}${pad(trials, 8)}${pad(requests, 10)}${violations.length}`, '')
+    lines.push(`${pad('all', 14)}${pad(trials, 8)}${pad(requests, 10)}${pad(violations.length, 12)}${seconds.toFixed(0)}`, '')
     const byStatus = [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s === 0 ? 'none' : s} ×${n}`)
     lines.push(`statuses: ${byStatus.join(', ')}`)
     lines.push(`rows checked: ${rowsChecked.toLocaleString('en-US')}`)

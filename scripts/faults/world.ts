@@ -46,7 +46,12 @@ export interface World {
 export async function createWorld (name: string, spec: WorldSpec = {}): Promise<World> {
   const dir = await makeTempDir(`faults-${name}`)
   // The suite restarts the service a hundred times: V8's code cache on disk saves a third of each start.
-  const env: Record<string, string> = { NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'tracklake-faults-compile-cache'), ...spec.env }
+  const env: Record<string, string> = {
+    NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'tracklake-faults-compile-cache'),
+    // FAULTS_LOG_LEVEL=info keeps the services' info lines too (in failures' messages): for chasing a violation.
+    ...(process.env.FAULTS_LOG_LEVEL ? { LOG_LEVEL: process.env.FAULTS_LOG_LEVEL } : {}),
+    ...spec.env,
+  }
   let spotify: FakeSpotify | undefined
   let catalog: ReturnType<typeof seedCatalog> | undefined
   if (spec.spotifyArtists) {

@@ -124,13 +124,15 @@ export async function startService (dataDir: string, extraEnv: Record<string, st
 
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + readyTimeoutMs
+  let lastAnswer = 'no answer'
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode} before it was ready: ${logs.join(' | ')}`)
-    const answer = await call(url, 'GET', '/ready').catch(() => undefined)
+    const answer = await call(url, 'GET', '/ready').catch((err: Error) => { lastAnswer = `no answer (${err.message})` })
     if (answer?.status === 200) break
+    if (answer) lastAnswer = `${answer.status} ${answer.text.slice(0, 300)}`
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`the service was not ready within ${readyTimeoutMs / 1000} s: ${logs.join(' | ')}`)
+      throw new Error(`the service was not ready within ${readyTimeoutMs / 1000} s (GET /ready: ${lastAnswer}): ${logs.join(' | ')}`)
     }
     await sleep(100)
   }
