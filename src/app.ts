@@ -31,7 +31,7 @@ import { tracksPlayed } from './stages/ingest/tables.ts'
 import { createSpotifyAuth } from './stages/spotify/auth.ts'
 import { createSpotifyClient } from './stages/spotify/client.ts'
 import { trackRecord } from './stages/spotify/mappers.ts'
-import { createPlaysRefill, type Scheduler } from './stages/spotify/plays-refill.ts'
+import { createPlaysRefill, type PlaysRefill, type Scheduler } from './stages/spotify/plays-refill.ts'
 import { spotifyRoutes } from './stages/spotify/routes.ts'
 import { createSpotifySteps, saveTracks } from './stages/spotify/service.ts'
 
@@ -49,6 +49,18 @@ export interface AppDeps {
   listenBrainzPagesPerCall?: number
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: { write (line: string): void }
+}
+
+/**
+ * Imported plays of tracks that were resolved before are filled like the others: the refill the resolution write asked
+ * for has run already, and the tracks plan will not pick those tracks again.
+ */
+function fillingAfter<A, R extends { inserted: number }> (importPlays: (arg: A) => Promise<R>, refill: PlaysRefill): (arg: A) => Promise<R> {
+  return async (arg) => {
+    const result = await importPlays(arg)
+    if (result.inserted > 0) refill.request()
+    return result
+  }
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -93,7 +105,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
         saveTracks: (tracks) => saveTracks(lake, refill, tracks),
       },
     }),
-    importExport: createExportImport({ config, lake, now }),
+    importExport: fillingAfter(createExportImport({ config, lake, now }), refill),
     listenbrainz: createListenBrainzIngest({
       config,
       lake,
