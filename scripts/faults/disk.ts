@@ -12,7 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { call, type Answer } from '../lib/http.ts'
+import type { Answer, Body } from '../lib/http.ts'
 import { versionOf } from '../lib/lake-integrity.ts'
 import type { Section, Suite } from './suite.ts'
 import { createWorld, exportPlays, importBody, settle, syntheticId, type World } from './world.ts'
@@ -124,11 +124,14 @@ async function lakeFolders (world: World): Promise<string[]> {
   return [lake, path.join(world.service.dataDir, 'tmp'), ...world.tables.map((t) => path.join(lake, t.name))]
 }
 
+/** Sends a call through the section: counted, and checked for 500s, hangs and leaks (a 503 is expected here). */
+type Send = (method: string, route: string, body?: Body) => Promise<Answer>
+
 /** The write a trap interrupts: each trial's call does new work, and its re-run finishes it. */
 interface DiskCall {
   name: string
   prepare (world: World, trial: number): Promise<void>
-  send (world: World, trial: number): Promise<Answer>
+  send (world: World, trial: number, send: Send): Promise<Answer>
   /** rows the call adds to `table` */
   adds: { table: string, rows: number }
 }
@@ -142,7 +145,7 @@ const importCall: DiskCall = {
     const upload = await importBody(exportPlays(ids, Date.UTC(2005, 0, 1) + trial * 20 * 86_400_000, playsPerImport), `Streaming_History_Audio_d${trial}.json`, trial % 2 === 0, world.dir)
     uploads.set(world, upload)
   },
-  send: (world) => call(world.service.url, 'POST', uploads.get(world)!.path, uploads.get(world)!.body, { headers: world.service.headers, timeoutMs: 120_000 }),
+  send: (world, _trial, send) => send('POST', uploads.get(world)!.path, uploads.get(world)!.body),
   adds: { table: 'tracks_played', rows: playsPerImport },
 }
 const uploads = new WeakMap<World, Awaited<ReturnType<typeof importBody>>>()
@@ -151,7 +154,7 @@ const artistsPerWrite = 500
 const writeCall: DiskCall = {
   name: 'write',
   async prepare () {},
-  send: (world, trial) => call(world.service.url, 'POST', '/v1/spotify/artists/write', {
+  send: (_world, trial, send) => send('POST', '/v1/spotify/artists/write', {
     json: {
       records: Array.from({ length: artistsPerWrite }, (_, i) => ({
         artist_id: syntheticId('disk-artist', trial * artistsPerWrite + i),
@@ -160,7 +163,7 @@ const writeCall: DiskCall = {
         fetched_at: '2026-01-01T00:00:00.000Z',
       })),
     },
-  }, { headers: world.service.headers, timeoutMs: 120_000 }),
+  }),
   adds: { table: 'spotify_artists', rows: artistsPerWrite },
 }
 
@@ -174,9 +177,10 @@ async function runTrap (section: Section, trap: Trap, diskCall: DiskCall, dataDi
   const name = `${trap.name}:${diskCall.name}`
   const world = await createWorld(`disk-${name}`, { spotifyArtists: 1, dataDir })
   const random = section.random(name)
+  const send: Send = (method, route, body) => section.call(name, world.service, method, route, body, { expect: [503], timeoutMs: 120_000 })
   try {
     await diskCall.prepare(world, 0)
-    const first = await diskCall.send(world, 0)
+    const first = await diskCall.send(world, 0, send)
     if (first.status !== 200) throw new Error(`the first ${diskCall.name} answered ${first.status}: ${first.text.slice(0, 200)}`)
     const callMs = first.ms
     for (let trial = 1; trial <= trials; trial++) {
@@ -184,16 +188,17 @@ async function runTrap (section: Section, trap: Trap, diskCall: DiskCall, dataDi
       await settle(world.service)
       const before = await world.reader.read(world.service.dataDir, world.tables)
       section.trial(name)
-      const answering = diskCall.send(world, trial)
+      const answering = diskCall.send(world, trial, send)
       await sleep(random.next() * callMs)
       await trap.spring(world)
       let answer: Answer
       try {
         answer = await answering
-        const health = await call(world.service.url, 'GET', '/health', undefined, { timeoutMs: 5000 }).catch(() => undefined)
-        if (health?.status !== 200) section.violation(name, `GET /health answered ${health?.status ?? 'nothing'} while the disk refused writes`)
-        const ready = await call(world.service.url, 'GET', '/ready', undefined, { timeoutMs: 5000 }).catch(() => undefined)
-        section.count(name, `/ready while ${trap.name}: ${ready?.status}`)
+        const health = await section.call(name, world.service, 'GET', '/health', undefined, { timeoutMs: 5000 })
+        if (health.status !== 200) section.violation(name, `GET /health answered ${health.status} while the disk refused writes`)
+        // Open without a token: a not_ready answer must not show the data path or the errno message.
+        const ready = await section.call(name, world.service, 'GET', '/ready', undefined, { timeoutMs: 5000, expect: [503], headers: {} })
+        section.count(name, `/ready while ${trap.name}: ${ready.status}`)
       } finally {
         await trap.release(world)
       }
@@ -203,7 +208,7 @@ async function runTrap (section: Section, trap: Trap, diskCall: DiskCall, dataDi
       if (world.service.exit) throw new Error(`the service exited (${world.service.exit})`)
       const afterTrap = await world.reader.read(world.service.dataDir, world.tables)
 
-      const rerun = await diskCall.send(world, trial)
+      const rerun = await diskCall.send(world, trial, send)
       if (rerun.status !== 200) section.violation(name, `trial ${trial}: once writable, the ${diskCall.name} answered ${rerun.status}: ${rerun.text.slice(0, 200)}`)
       await settle(world.service)
       const final = await world.reader.read(world.service.dataDir, world.tables)
@@ -215,8 +220,8 @@ async function runTrap (section: Section, trap: Trap, diskCall: DiskCall, dataDi
       const want = (before.state.get(diskCall.adds.table)?.rows ?? 0) + diskCall.adds.rows
       const got = final.state.get(diskCall.adds.table)?.rows
       if (got !== want) section.violation(name, `trial ${trial}: ${diskCall.adds.table} holds ${got} rows after the re-run, not ${want}`)
-      const ready = await call(world.service.url, 'GET', '/ready', undefined, { timeoutMs: 5000 }).catch(() => undefined)
-      if (ready?.status !== 200) section.violation(name, `trial ${trial}: /ready answered ${ready?.status} once the disk was writable again`)
+      const ready = await section.call(name, world.service, 'GET', '/ready', undefined, { timeoutMs: 5000, expect: [503] })
+      if (ready.status !== 200) section.violation(name, `trial ${trial}: /ready answered ${ready?.status} once the disk was writable again`)
     }
   } catch (err) {
     section.violation(name, `the case stopped: ${(err as Error).stack ?? err}`)

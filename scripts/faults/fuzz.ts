@@ -133,7 +133,7 @@ function createFuzzer (section: Section): Fuzzer {
       const before = await lakeStamp(world)
       const headers: Record<string, string> = request.auth === 'token' ? { authorization: `Bearer ${token}` } : request.auth === 'wrong' ? { authorization: `Bearer ${token}x` } : {}
       const sent = `${request.path} ${typeof request.body?.raw === 'string' ? request.body.raw.slice(0, 100_000) : ''}`
-      const answer = await section.call(name, world.service, request.method, request.path, request.body, { headers, timeoutMs: requestTimeoutMs, sent, expect: [502, 503, 504] })
+      const answer = await section.call(name, world.service, request.method, request.path, request.body, { headers, timeoutMs: requestTimeoutMs, sent, expect: [502, 503, 504], closedOk: true })
       const what = `${request.method} ${request.path.slice(0, 100)} (${request.note}, auth ${request.auth})`
       if (answer.ms > 2000) section.log(`${name}: ${what} took ${(answer.ms / 1000).toFixed(1)} s (${answer.status})`)
       if (answer.status === 0) await exitOrAnswer(world)
