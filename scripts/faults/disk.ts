@@ -232,18 +232,33 @@ async function runTrap (section: Section, trap: Trap, diskCall: DiskCall, dataDi
   }
 }
 
+/** Whether this process may set and clear the immutable flag here (root, and a filesystem that has it). */
+async function immutableWorks (): Promise<boolean> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tracklake-faults-chattr-'))
+  try {
+    await run('chattr', ['+i', dir])
+    await run('chattr', ['-i', dir])
+    return true
+  } catch {
+    return false
+  } finally {
+    await fs.rmdir(dir).catch(() => {})
+  }
+}
+
 export async function runDiskSection (suite: Suite): Promise<void> {
   const section = suite.section('disk')
-  const probe = await tmpfs(1 << 20)
+  // FAULTS_NO_MOUNT=1 tries the fallbacks where mount works too.
+  const probe = process.env.FAULTS_NO_MOUNT ? undefined : await tmpfs(1 << 20)
   await probe?.close()
   const canMount = probe !== undefined
-  const canChattr = await run('chattr', ['--help']).then(() => true, (err: { code?: string | number }) => err.code !== 'ENOENT')
+  const canChattr = await immutableWorks()
   const canPrlimit = await run('prlimit', ['--version']).then(() => true, () => false)
   const traps: Array<{ trap: Trap, available: boolean, why: string, onTmpfs: boolean }> = [
     { trap: fullTmpfs, available: canMount, why: 'mount is not permitted here (needs root or CAP_SYS_ADMIN)', onTmpfs: true },
     { trap: readOnlyBind, available: canMount, why: 'mount is not permitted here', onTmpfs: false },
     { trap: fileSizeLimit, available: !canMount && canPrlimit, why: canMount ? 'the tmpfs trap runs instead' : 'prlimit is missing', onTmpfs: false },
-    { trap: immutableLake, available: !canMount && canChattr, why: canMount ? 'the read-only mount runs instead' : 'chattr is missing', onTmpfs: false },
+    { trap: immutableLake, available: !canMount && canChattr, why: canMount ? 'the read-only mount runs instead' : 'chattr +i is not permitted here (needs root and ext4, xfs or btrfs)', onTmpfs: false },
   ]
   for (const { trap, available, why, onTmpfs } of traps) {
     for (const diskCall of [importCall, writeCall]) {

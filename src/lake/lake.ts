@@ -213,8 +213,10 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
         log.error({ err, tables: names }, 'a lake write failed; the stored tables are unchanged')
         throw new AppError('LAKE_WRITE_FAILED', `writing ${names.join(', ')} failed; the stored tables are unchanged`, { cause: err })
       } finally {
-        for (const { temp } of pending.values()) await fs.rm(temp, { force: true })
-        for (const file of stagedFiles) await fs.rm(file, { recursive: true, force: true })
+        // Best effort: a failed removal (a read-only or immutable disk) must not replace the write's own error, and
+        // the next start removes what is left.
+        for (const { temp } of pending.values()) await fs.rm(temp, { force: true }).catch(() => {})
+        for (const file of stagedFiles) await fs.rm(file, { recursive: true, force: true }).catch(() => {})
       }
     })
   }

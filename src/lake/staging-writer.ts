@@ -114,6 +114,6 @@ export async function withStaging<T> (tmpDir: string, prefix: string, options: S
     return await fn(staging, dir)
   } finally {
     staging.abort()
-    await fs.rm(dir, { recursive: true, force: true })
+    await fs.rm(dir, { recursive: true, force: true }).catch(() => {})
   }
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises'
+import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { dataDirUnavailable, type Lake } from '../../src/lake/lake.ts'
 import { spotifyArtists } from '../../src/stages/spotify/tables.ts'
@@ -65,6 +66,20 @@ describe('a lake write on a data directory that cannot take it', () => {
     failure = undefined
     await lake.merge(spotifyArtists, [artist(1)])
     expect(await lake.query('SELECT artist_id FROM spotify_artists')).toEqual([{ artist_id: artist(1).artist_id }])
+  })
+
+  it('reports the write\'s own failure when its temp file cannot be removed either', async () => {
+    lake = await openLake(dir, {
+      async beforeRename (table) {
+        // The temp file turns into a folder with something in it: removing it fails, as on an immutable disk.
+        const folder = path.join(dir, 'lake', table)
+        const temp = (await fs.readdir(folder)).find((f) => f.endsWith('.partial'))!
+        await fs.rm(path.join(folder, temp))
+        await fs.mkdir(path.join(folder, temp, 'inside'), { recursive: true })
+        throw errno('EROFS', 'EROFS: read-only file system, rename')
+      },
+    })
+    await expect(lake.merge(spotifyArtists, [artist(1)])).rejects.toMatchObject({ code: 'LAKE_UNAVAILABLE' })
   })
 
   it('keeps LAKE_WRITE_FAILED for any other failure', async () => {
