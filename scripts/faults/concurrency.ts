@@ -3,13 +3,12 @@ import type { Answer, Body } from '../lib/http.ts'
 import { tableFile } from '../lib/lake-integrity.ts'
 import { routeExists } from './kill.ts'
 import type { Section, Suite } from './suite.ts'
-import { createWorld, exportPlays, importBody, must, seedResolvedPlays, settle, syntheticId, type World } from './world.ts'
+import { createWorld, exportPlays, importBody, logErrors, must, seedResolvedPlays, settle, syntheticId, type World } from './world.ts'
 
 export interface ConcurrencyContext {
   world: World
   section: Section
   name: string
-  memory: Record<string, any>
   /** a call whose answer must be 200 */
   post (route: string, body?: Body): Promise<Answer | undefined>
   get (route: string): Promise<Answer | undefined>
@@ -185,7 +184,6 @@ export async function runConcurrencySection (suite: Suite, cases: readonly Concu
     world,
     section,
     name,
-    memory: {},
     post: (route, body) => must(section, name, world.service, 'POST', route, body),
     get: (route) => must(section, name, world.service, 'GET', route),
     async rows (table) {
@@ -217,6 +215,7 @@ export async function runConcurrencySection (suite: Suite, cases: readonly Concu
     for (const problem of whole.problems) section.violation('tables', problem)
     section.rows(whole.rows)
   } finally {
+    logErrors(section, 'concurrency', world)
     await world.close()
   }
 }

@@ -15,7 +15,7 @@ import { promisify } from 'node:util'
 import type { Answer, Body } from '../lib/http.ts'
 import { versionOf } from '../lib/lake-integrity.ts'
 import type { Section, Suite } from './suite.ts'
-import { createWorld, exportPlays, importBody, settle, syntheticId, type World } from './world.ts'
+import { createWorld, exportPlays, importBody, logErrors, settle, syntheticId, type World } from './world.ts'
 
 const run = promisify(execFile)
 const trials = 5
@@ -226,8 +226,7 @@ async function runTrap (section: Section, trap: Trap, diskCall: DiskCall, dataDi
   } catch (err) {
     section.violation(name, `the case stopped: ${(err as Error).stack ?? err}`)
   } finally {
-    const errors = [...new Set(world.service.logs.filter((l) => /^(error|fatal)/.test(l)))]
-    if (errors.length > 0) section.log(`${name}: the service logged ${errors.length} distinct errors: ${errors.slice(0, 4).join(' | ').slice(0, 1500)}`)
+    logErrors(section, name, world)
     await world.close()
   }
 }

@@ -134,7 +134,7 @@ async function build (r: Recipe): Promise<Upload> {
 }
 
 /** `runs` hostile uploads, the same ones for the same seed. */
-export async function exportUploads (seed: number, runs: number, _dir: string): Promise<Upload[]> {
+export async function exportUploads (seed: number, runs: number): Promise<Upload[]> {
   const uploads: Upload[] = []
   for (const r of fc.sample(recipe, { seed, numRuns: runs })) uploads.push(await build(r))
   return uploads

@@ -11,7 +11,7 @@ import { tableFile } from '../lib/lake-integrity.ts'
 import { expandDeep, fromSchema, hostileString, hostileValue, mutate, type JsonSchema } from './arbitraries.ts'
 import { exportUploads, type Upload } from './fuzz-export.ts'
 import type { Section, Suite } from './suite.ts'
-import { createWorld, must, seedResolvedPlays, settle, type World } from './world.ts'
+import { createWorld, logErrors, must, seedResolvedPlays, settle, type World } from './world.ts'
 
 const token = 'fuzz-token-5b0d7c1e9a'
 const requestTimeoutMs = 30_000
@@ -185,7 +185,7 @@ export async function runFuzzSection (suite: Suite): Promise<void> {
     }
     if (section.selected(exportCase)) {
       const seed = section.random(exportCase).int(0, 2 ** 31 - 1)
-      for (const upload of await exportUploads(seed, suite.options.fuzzRuns * 2, world.dir)) {
+      for (const upload of await exportUploads(seed, suite.options.fuzzRuns * 2)) {
         section.trial(exportCase)
         section.count(exportCase, upload.kind)
         await fuzzer.send(exportCase, uploadRequest(upload), world)
@@ -197,6 +197,7 @@ export async function runFuzzSection (suite: Suite): Promise<void> {
   } catch (err) {
     section.violation('fuzz', `the section stopped: ${(err as Error).stack ?? err}`)
   } finally {
+    logErrors(section, 'fuzz', world)
     await world.close()
   }
 }

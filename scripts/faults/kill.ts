@@ -9,7 +9,7 @@ import type { Service } from '../lib/service.ts'
 import { readThroughService, rowsMissing, versionOf, type LakeRead, type LakeState } from '../lib/lake-integrity.ts'
 import type { Random } from './random.ts'
 import type { Section, Suite } from './suite.ts'
-import { createWorld, settle, type World, type WorldSpec } from './world.ts'
+import { createWorld, logErrors, settle, type World, type WorldSpec } from './world.ts'
 
 export interface KillContext {
   world: World
@@ -157,8 +157,7 @@ async function runScenario (suite: Suite, section: Section, scenario: KillScenar
   } catch (err) {
     section.violation(name, `the scenario stopped: ${(err as Error).stack ?? err}`)
   } finally {
-    const errors = world.service.logs.filter((l) => l.startsWith('error') || l.startsWith('fatal'))
-    if (errors.length > 0) section.log(`${name}: the last service logged ${errors.length} errors, e.g. ${errors[0]}`)
+    logErrors(section, name, world)
     await world.close()
   }
 }

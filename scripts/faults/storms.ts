@@ -7,7 +7,7 @@ import type { FakeServer, Fault, Matcher } from '../../test/fakes/fake-server.ts
 import { call, type Answer } from '../lib/http.ts'
 import { routeExists } from './kill.ts'
 import type { Section, Suite } from './suite.ts'
-import { createWorld, drainGranular, drainSimple, must, seedResolvedPlays, type World, type WorldSpec } from './world.ts'
+import { createWorld, drainGranular, drainSimple, logErrors, must, seedResolvedPlays, type World, type WorldSpec } from './world.ts'
 
 export interface StormContext {
   world: World
@@ -140,6 +140,7 @@ async function runTarget (section: Section, target: StormTarget): Promise<void> 
   } catch (err) {
     section.violation(target.name, `the target stopped: ${(err as Error).stack ?? err}`)
   } finally {
+    logErrors(section, target.name, world)
     await world.close()
   }
 }

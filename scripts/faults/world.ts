@@ -39,6 +39,8 @@ export interface World {
   reader: LakeReader
   /** every lake table with its key, as GET /v1/tables lists them */
   tables: TableKey[]
+  /** error and fatal lines of every service this world ran, restarts included */
+  errors (): string[]
   restart (): Promise<Service>
   close (): Promise<void>
 }
@@ -77,6 +79,7 @@ export async function createWorld (name: string, spec: WorldSpec = {}): Promise<
   Object.assign(env, spec.env)
   const reader = await createLakeReader()
   const dataDir = spec.dataDir ?? path.join(dir, 'data')
+  const earlier: string[] = []
   const world: World = {
     service: await startService(dataDir, env),
     dir,
@@ -89,9 +92,11 @@ export async function createWorld (name: string, spec: WorldSpec = {}): Promise<
     tables: [],
     async restart () {
       await world.service.kill()
+      earlier.push(...errorLines(world.service))
       world.service = await restartService(world.service)
       return world.service
     },
+    errors: () => [...earlier, ...errorLines(world.service)],
     async close () {
       await world.service.stop()
       await spotify?.close()
@@ -105,6 +110,8 @@ export async function createWorld (name: string, spec: WorldSpec = {}): Promise<
   world.tables = (await readThroughService(world.service.url, { headers: world.service.headers })).tables
   return world
 }
+
+const errorLines = (service: Service): string[] => service.logs.filter((l) => /^(error|fatal)/.test(l))
 
 /** Waits until no write the service runs by itself (the plays refill) is pending: reading the plays waits for it. */
 export async function settle (service: Service): Promise<void> {
@@ -187,4 +194,10 @@ export async function drainSimple (section: Section, name: string, service: Serv
     if (!answer || answer.body.done !== false) return
   }
   section.violation(name, `${route} was not done after 50 calls`)
+}
+
+/** Prints the distinct error lines the world's services logged (they explain a violation; they are not one). */
+export function logErrors (section: Section, name: string, world: World): void {
+  const errors = [...new Set(world.errors())]
+  if (errors.length > 0) section.log(`${name}: the services logged ${errors.length} distinct errors: ${errors.slice(0, 3).join(' | ').slice(0, 1500)}`)
 }
