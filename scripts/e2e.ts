@@ -7,7 +7,7 @@ import { dailyChain } from '../src/daily/steps.ts'
 import { recordName } from '../src/runs/summary.ts'
 import { createWarehouseReader } from '../src/stages/warehouse/reader.ts'
 import { createFakeListenBrainz, type FakeListenBrainz } from '../test/fakes/fake-listenbrainz.ts'
-import { createFakeMusicBrainz, seedPlaces, type FakeMusicBrainz, type Places } from '../test/fakes/fake-musicbrainz.ts'
+import { createFakeMusicBrainz, seedPlaces, type FakeArea, type FakeMusicBrainz, type Places } from '../test/fakes/fake-musicbrainz.ts'
 import { createFakeOpenWeather, type FakeOpenWeather } from '../test/fakes/fake-openweather.ts'
 import { createFakeSpotify, seedCatalog, type FakeSpotify } from '../test/fakes/fake-spotify.ts'
 import { exportEntry, podcastEntry } from '../test/helpers/export.ts'
@@ -115,11 +115,22 @@ interface MusicBrainzWorld {
  * The fake MusicBrainz for the e2e's catalog: Artists 0–19 carry a Spotify URL relation, 20–29 are known by their
  * tracks' ISRCs only, 30–34 by name only (a recording titled like a played track), 35–39 and every "new Artist" are
  * unknown (the new ones' ISRCs are the same as Artists 0–29's: MusicBrainz lists them under those). The artists live in
- * cities in chains of 2 to 4 areas, sharing parents; some have a begin area elsewhere.
+ * cities in chains of 2 to 4 areas, sharing parents; a third have a begin area in another of those cities, the others
+ * in a town of their own.
  */
 function seedMusicBrainz (fake: FakeMusicBrainz, spotify: FakeSpotify, catalog: ReturnType<typeof seedCatalog>): MusicBrainzWorld {
   const places = seedPlaces(fake)
   const cities = [places.seattle, places.milwaukee, places.leipzig, places.munich, places.portree, places.gangnam, places.stalinstadt]
+  // One more lookup each: 44 areas take MusicBrainz at 20/s over 2 s, so the walk always outlasts the hierarchy
+  // workflow's 1 s time box (with the 7 cities alone, a quiet machine walked them all in one call).
+  const townsIn = (parent: FakeArea, names: string[]) => names.map((name) => fake.addArea({ name, type: 'City', parent }))
+  const towns = [
+    ...townsIn(places.washington, ['Tacoma', 'Spokane', 'Olympia', 'Bellingham', 'Yakima']),
+    ...townsIn(places.wisconsin, ['Madison', 'Green Bay', 'Kenosha', 'Appleton', 'Oshkosh']),
+    ...townsIn(places.saxony, ['Dresden', 'Chemnitz', 'Zwickau', 'Görlitz', 'Plauen']),
+    ...townsIn(places.bavaria, ['Nuremberg', 'Augsburg', 'Regensburg', 'Würzburg']),
+    ...townsIn(places.scotland, ['Glasgow', 'Edinburgh', 'Aberdeen', 'Dundee']),
+  ]
   const expected: MusicBrainzWorld['expected'] = new Map()
   const tracksOf = (artistId: string) => [...spotify.tracks.values()].filter((t) => t.artists[0].id === artistId)
   catalog.artistIds.forEach((spotifyId, a) => {
@@ -129,7 +140,7 @@ function seedMusicBrainz (fake: FakeMusicBrainz, spotify: FakeSpotify, catalog: 
       name,
       type: a % 2 === 0 ? 'Group' : 'Person',
       area: cities[a % cities.length],
-      beginArea: a % 3 === 0 ? cities[(a + 2) % cities.length] : null,
+      beginArea: a % 3 === 0 ? cities[(a + 2) % cities.length] : towns.shift(),
       tags: { rock: 1 + (a % 4), 'seen live': 2 },
       spotifyId: a < 20 ? spotifyId : undefined,
     })
