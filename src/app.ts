@@ -210,7 +210,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   // Reads of the plays wait for plays still being filled from resolved tracks, so a reader sees what the last call wrote.
   await app.register(lakeRoutes, { prefix: '/v1', lake, beforeRead: async (table) => { if (table === tracksPlayed.name) await refill.flush() } })
   await app.register(batchRoutes, { prefix: '/v1', plans })
-  await app.register(runRoutes, { prefix: '/v1', runs })
+  await app.register(runRoutes, { prefix: '/v1', runs, chain: dailyChain, now })
   await app.register(ingestRoutes, { prefix: '/v1/ingest', ingest })
   await app.register(spotifyRoutes, { prefix: '/v1/spotify', steps: spotifySteps, plans, lake, now })
   await app.register(geographyRoutes, { prefix: '/v1/geography', steps: geographySteps, plans, lake, now })
