@@ -48,6 +48,8 @@ interface Context {
   musicbrainz: FakeMusicBrainz
   mbz: MusicBrainzWorld
   openweather: FakeOpenWeather
+  /** The service's TRACKLAKE_DATA_DIR. */
+  dataDir: string
   /** Stops the service and starts it again on the same lake with these variables added (n8n follows it). */
   restartService (env: Record<string, string>): Promise<void>
   /** Runs a workflow by name through the n8n CLI; answers the items of its last node. */
@@ -580,7 +582,7 @@ const dailyPhases: Array<{ name: string, run: (ctx: Context) => Promise<void> }>
       const warehouse = (await ctx.service.call('GET', '/v1/warehouse')).body
       assert.equal(warehouse.built, true, 'the warehouse is built')
       assert.equal(warehouse.tests.failed, 0, 'its model tests passed')
-      const reader = createWarehouseReader({ file: warehouse.file })
+      const reader = createWarehouseReader({ file: path.join(ctx.dataDir, warehouse.file) })
       try {
         const [facts] = await reader.query('SELECT count(*)::INTEGER AS n FROM fact_track_played')
         assert.equal(facts!.n, plays.filter((p) => p.counts_as_play).length, 'one fact per play that counts')
@@ -669,6 +671,7 @@ async function main (): Promise<void> {
     musicbrainz,
     mbz,
     openweather,
+    dataDir,
     async restartService (env) {
       await running.stop()
       logs.push(...running.logs)

@@ -54,8 +54,8 @@ export function warehouseBuildStep (warehouse: Warehouse): SimpleStep<Record<str
 }
 
 const StatusSchema = Type.Object({
-  file: Type.String({ description: 'the warehouse file: open it with DuckDB (read-only while the service runs)' }),
-  maskFile: Type.String({ description: 'the artist name masks (CSV: artist_id,mask_name), applied on the next build' }),
+  file: Type.String({ description: 'the warehouse file, relative to TRACKLAKE_DATA_DIR: open it with DuckDB (read-only while the service runs)' }),
+  maskFile: Type.String({ description: 'the artist name masks (CSV: artist_id,mask_name), relative to TRACKLAKE_DATA_DIR, applied on the next build' }),
   built: Type.Boolean(),
   builtAt: Nullable(TimestampSchema),
   timezone: Nullable(Type.String({ description: 'TRACKLAKE_TIMEZONE of the build: local dates and times are in it' })),

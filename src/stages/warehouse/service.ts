@@ -235,7 +235,8 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
 
   async function status (): Promise<WarehouseStatus> {
     const lastBuild = (await state.read<LastBuild>(lastBuildState)) ?? null
-    const base = { file, maskFile, lastBuild }
+    // Relative to TRACKLAKE_DATA_DIR: an answer never shows where the data lives on the host.
+    const base = { file: path.relative(lake.dataDir, file), maskFile: path.relative(lake.dataDir, maskFile), lastBuild }
     const stat = await fs.stat(file).catch(() => undefined)
     if (!stat) return { ...base, built: false, builtAt: null, timezone: null, bytes: null, models: [], tests: null }
     const [build] = await reader.query('SELECT built_at, timezone FROM meta.build')

@@ -193,6 +193,8 @@ describe('the warehouse build on a small lake (Europe/Berlin)', () => {
     const res = await request(t.app.server).get('/v1/warehouse')
     expect(res.status).toBe(200)
     expect(res.body).toMatchObject({ built: true, builtAt: now.toISOString(), timezone, lastBuild: { status: 'succeeded', startedAt: now.toISOString() } })
+    // Where the files are, relative to the data directory: no answer shows a host path.
+    expect(res.body).toMatchObject({ file: 'warehouse.duckdb', maskFile: path.join('seeds', 'mask_artists.csv') })
     expect(res.body.models.map((m: { name: string }) => m.name)).toEqual(['bridge_artist_genre', 'dim_album', 'dim_artist', 'dim_date', 'dim_genre', 'dim_time', 'dim_track', 'fact_artist_genre', 'fact_track_played'])
     expect(res.body.models.find((m: { name: string }) => m.name === 'fact_track_played').rows).toBe(countingPlays)
     expect(res.body.tests).toMatchObject({ passed: build.body.tests.passed, failed: 0 })
