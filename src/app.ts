@@ -141,7 +141,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: app.log, delayMs: deps.refillDelayMs, scheduler: deps.refillScheduler })
   const spotifySteps = createSpotifySteps({ lake, raw, spotify, now, refill, plays: tracksPlayed })
   const musicbrainzSteps = createMusicBrainzSteps({
-    config: config.musicbrainz, lake, raw, state, now, upstream, limiter: limiters.musicbrainz, plays: tracksPlayed, log: app.log,
+    config: config.musicbrainz, lake, raw, state, now, upstream, limiter: limiters.musicbrainz, plays: tracksPlayed, settlePlays: () => refill.flush(), log: app.log,
   })
 
   const geographySteps = createGeographySteps({

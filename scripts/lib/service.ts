@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { appendFileSync, readFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
@@ -114,6 +114,8 @@ export async function startService (dataDir: string, extraEnv: Record<string, st
     const lines = (pending + chunk.toString('utf8')).split('\n')
     pending = lines.pop() ?? ''
     for (const line of lines) if (line.trim()) logs.push(describeLine(line))
+    // SERVICE_LOG_FILE keeps every line whole, for a violation that needs the service's own account.
+    if (process.env.SERVICE_LOG_FILE) appendFileSync(process.env.SERVICE_LOG_FILE, lines.filter((l) => l.trim()).map((l) => `${l}\n`).join(''))
   }
   child.stdout!.on('data', collect)
   child.stderr!.on('data', collect)

@@ -38,6 +38,8 @@ export type ArtistsStep = GranularStep<MatchRecord>
 export function createArtistsStep (deps: {
   lake: Lake
   plays: TableDef
+  /** Imported plays get their artist ids and ISRCs from a refill a moment after a track write: planned once it is done. */
+  settlePlays: () => Promise<void>
   transport: MusicBrainzTransport
   answers: RawAnswers
   now: () => Date
@@ -50,6 +52,7 @@ export function createArtistsStep (deps: {
   async function fetch (ids: string[]): Promise<FetchOutcome<MatchRecord>> {
     const fetchedAt = now().toISOString()
     const outcome: FetchOutcome<MatchRecord> = { status: 'complete', records: [], failures: [], calls: 0 }
+    await deps.settlePlays()
     const spotify = await loadSpotifyArtists(lake, deps.plays, ids)
     const notes = new Map<string, string[]>()
     const matches = new Map<string, ArtistMatch>()
@@ -177,12 +180,16 @@ export function createArtistsStep (deps: {
     recordId: (record) => record.spotify_id,
     requireConfig: () => deps.transport.requireContact(),
     // Played artists with no match row yet (a hand-posted row with a null mbid counts), most played first.
-    plan: async ({ limit }) => (await planKeys(lake, {
-      stage: 'musicbrainz',
-      resource: 'artists',
-      candidates: playedArtistsSql(deps.plays),
-      done: { table: mbzArtistMatch, column: 'spotify_id' },
-    }, { now: now(), limit })).map((id) => ({ id })),
+    plan: async ({ limit }) => {
+      await deps.settlePlays()
+      const ids = await planKeys(lake, {
+        stage: 'musicbrainz',
+        resource: 'artists',
+        candidates: playedArtistsSql(deps.plays),
+        done: { table: mbzArtistMatch, column: 'spotify_id' },
+      }, { now: now(), limit })
+      return ids.map((id) => ({ id }))
+    },
     fetch: (items) => fetch(items.map((i) => i.id)),
     write: async (records) => {
       const at = now().toISOString()

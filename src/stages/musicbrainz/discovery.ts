@@ -32,7 +32,7 @@ export type DiscoverStep = SimpleStep<typeof discoverBody, typeof discoverResult
  * Which played Spotify artists MusicBrainz matching has not seen: every credited artist of every play (over the whole
  * history unless `sinceHours`), minus those with a match row and those waiting in backoff. Reads the lake only.
  */
-export function createDiscoverStep (deps: { lake: Lake, plays: TableDef, now: () => Date, requireContact: () => void }): DiscoverStep {
+export function createDiscoverStep (deps: { lake: Lake, plays: TableDef, settlePlays: () => Promise<void>, now: () => Date, requireContact: () => void }): DiscoverStep {
   return {
     name: 'musicbrainz.discover',
     tag: 'musicbrainz',
@@ -44,6 +44,7 @@ export function createDiscoverStep (deps: { lake: Lake, plays: TableDef, now: ()
     defaultMaxSeconds: 60,
     async run (body) {
       deps.requireContact()
+      await deps.settlePlays()
       const now = deps.now()
       const since = body.sinceHours === undefined ? null : new Date(now.getTime() - body.sinceHours * 3_600_000).toISOString()
       const [row] = await deps.lake.query(`

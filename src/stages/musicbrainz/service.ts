@@ -34,6 +34,8 @@ export function createMusicBrainzSteps (deps: {
   limiter: Bottleneck
   /** the ingest stage's plays table (tracks_played): who was played, with which ISRCs and titles */
   plays: TableDef
+  /** Resolves once plays waiting for their artist ids (the Spotify stage's refill) have them: who was played. */
+  settlePlays: () => Promise<void>
   log: FastifyBaseLogger
 }): MusicBrainzSteps {
   const { lake, now, log } = deps
@@ -42,8 +44,8 @@ export function createMusicBrainzSteps (deps: {
   const replay = createReplay({ lake, state: deps.state, answers, now, log })
   return {
     requireContact: transport.requireContact,
-    discover: createDiscoverStep({ lake, plays: deps.plays, now, requireContact: transport.requireContact }),
-    artists: createArtistsStep({ lake, plays: deps.plays, transport, answers, now, log, parseDetails: replay.parseDetails }),
+    discover: createDiscoverStep({ lake, plays: deps.plays, settlePlays: deps.settlePlays, now, requireContact: transport.requireContact }),
+    artists: createArtistsStep({ lake, plays: deps.plays, settlePlays: deps.settlePlays, transport, answers, now, log, parseDetails: replay.parseDetails }),
     parse: replay.step,
     hierarchy: createHierarchyStep({ lake, transport, answers, now, log }),
   }

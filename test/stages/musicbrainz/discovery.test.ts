@@ -2,6 +2,8 @@ import fs from 'node:fs/promises'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFakeMusicBrainz, seedLinkedArtists, type FakeMusicBrainz } from '../../fakes/fake-musicbrainz.ts'
+import { buildTestApp } from '../../helpers/build-app.ts'
+import { exportEntry } from '../../helpers/export.ts'
 import { runStep } from '../../helpers/granular.ts'
 import { appWithPlays, musicbrainzEnv, playsOf } from './world.ts'
 
@@ -42,5 +44,25 @@ describe('POST /v1/musicbrainz/discover', () => {
   it('leaves out matched artists and those waiting in backoff', async () => {
     await runStep(t.app, '/v1/musicbrainz/artists')
     expect((await discover()).body).toMatchObject({ played: 4, matched: 3, waiting: 1, new: 0, newPlays: 0, sample: [] })
+  })
+})
+
+describe('MusicBrainz discovery and planning after an import', () => {
+  it('wait for imported plays to take their artists from a track write (the refill), instead of missing them', async () => {
+    const fake = await createFakeMusicBrainz({ ratePerSec: Infinity })
+    // The refill a track write asks for is never fired by a timer here: only a reader that waits for it runs it.
+    const t = await buildTestApp(musicbrainzEnv(fake.url), { refillScheduler: () => ({ cancel: () => {} }) })
+    try {
+      const entries = [0, 1, 2].map((i) => exportEntry({ ts: `2025-01-0${i + 1}T10:00:00Z`, spotify_track_uri: 'spotify:track:TrackOfThePell00000001' }))
+      expect((await request(t.app.server).post('/v1/ingest/streaming-history').set('content-type', 'application/json').send(entries)).status).toBe(200)
+      const track = { track_id: 'TrackOfThePell00000001', track_name: 'Song', artist_id: 'ArtistPellHarrow000001', artist_name: 'Pell Harrow', album_id: 'AlbumOfThePell00000001', album_name: 'Album', fetched_at: '2026-11-01T00:00:00Z' }
+      expect((await request(t.app.server).post('/v1/spotify/tracks/write').send({ records: [track] })).status).toBe(200)
+
+      expect((await request(t.app.server).post('/v1/musicbrainz/discover').send({})).body).toMatchObject({ played: 1, new: 1, newPlays: 3 })
+      expect((await request(t.app.server).post('/v1/musicbrainz/artists/plan').send({})).body).toMatchObject({ total: 1 })
+    } finally {
+      await t.close()
+      await fake.close()
+    }
   })
 })
