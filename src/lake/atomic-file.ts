@@ -33,9 +33,9 @@ export async function fsyncDir (dir: string): Promise<void> {
  * Makes a fully written temp file the new version of `target`: fsync the data, rename over the old version (atomic on
  * POSIX filesystems), fsync the directory so the rename itself survives a power cut.
  */
-export async function commitFile (temp: string, target: string): Promise<void> {
+export async function commitFile (temp: string, target: string, aroundRename = (rename: () => Promise<void>) => rename()): Promise<void> {
   await fsyncFile(temp)
-  await fs.rename(temp, target)
+  await aroundRename(() => fs.rename(temp, target))
   await fsyncDir(path.dirname(target))
 }
 

@@ -176,7 +176,7 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
           const source = parquets.length > 0
             ? `read_parquet([${parquets.map((p) => qs(p)).join(', ')}])`
             : `(SELECT *, NULL::BIGINT AS _ord FROM (${emptySelect(table)}))`
-          await conn.run(`CREATE TEMP VIEW ${name} AS SELECT * FROM ${source}`)
+          await execute(conn, `CREATE TEMP VIEW ${name} AS SELECT * FROM ${source}`)
           return name
         },
         query: (sql, params) => readRows(conn, sql, params),
@@ -185,7 +185,7 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
           if (!tablesToLock.includes(table)) throw new Error(`table ${table.name} is not locked by this write`)
           const temp = await writeTemp(conn, filePath(table), table, select, params)
           // Read-your-writes: a temp view shadows the table for the rest of this write (this connection only).
-          await conn.run(`CREATE OR REPLACE TEMP VIEW ${qi(table.name)} AS SELECT * FROM read_parquet(${qs(temp)})`)
+          await execute(conn, `CREATE OR REPLACE TEMP VIEW ${qi(table.name)} AS SELECT * FROM read_parquet(${qs(temp)})`)
           const previous = pending.get(table.name)
           if (previous) await fs.rm(previous.temp, { force: true })
           pending.set(table.name, { table, temp })

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { quotedIdentifier as qi, quotedString as qs, type DuckDBConnection } from '@duckdb/node-api'
 import type { FastifyBaseLogger } from 'fastify'
 import { commitTemp, emptySelect, writeTemp } from './parquet-file.ts'
-import { readRows } from './rows.ts'
+import { execute, readRows } from './rows.ts'
 import type { TableDef } from './table.ts'
 
 /**
@@ -20,7 +20,7 @@ export async function prepareTable (conn: DuckDBConnection, table: TableDef, fil
   } else {
     await migrateIfNeeded(conn, table, file, log)
   }
-  await conn.run(`CREATE OR REPLACE VIEW ${qi(table.name)} AS SELECT * FROM read_parquet(${qs(file)})`)
+  await execute(conn, `CREATE OR REPLACE VIEW ${qi(table.name)} AS SELECT * FROM read_parquet(${qs(file)})`)
 }
 
 async function migrateIfNeeded (conn: DuckDBConnection, table: TableDef, file: string, log: FastifyBaseLogger): Promise<void> {

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { quotedIdentifier as qi, quotedString as qs, type DuckDBConnection } from '@duckdb/node-api'
 import { commitFile, tempPathFor } from './atomic-file.ts'
 import { execute, type SqlParams } from './rows.ts'
+import { tableSwaps } from './swap-gate.ts'
 import type { TableDef } from './table.ts'
 
 /** Small row groups keep the writer's buffers small (a 122,880-row group holds a large table's rows in memory). */
@@ -35,7 +36,7 @@ export async function writeTemp (conn: DuckDBConnection, target: string, table: 
 export async function commitTemp (temp: string, target: string, beforeRename?: () => Promise<void> | void): Promise<void> {
   try {
     await beforeRename?.()
-    await commitFile(temp, target)
+    await commitFile(temp, target, (rename) => tableSwaps.swap(rename))
   } catch (err) {
     // The write's own error is the one to report, even when the temp file cannot be removed (the next start does).
     await fs.rm(temp, { force: true }).catch(() => {})

@@ -1,4 +1,5 @@
 import { DuckDBTypeId, listValue, VARCHAR, LIST, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api'
+import { tableSwaps } from './swap-gate.ts'
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 export type JsonRow = Record<string, JsonValue>
@@ -46,7 +47,7 @@ function toJson (value: unknown, typeId?: DuckDBTypeId): JsonValue {
 /** Runs a query and returns JSON-safe rows: ISO timestamps, YYYY-MM-DD dates, numbers for counts. */
 export async function readRows (conn: DuckDBConnection, sql: string, params?: SqlParams): Promise<JsonRow[]> {
   const bound = bind(params)
-  const reader = await conn.runAndReadAll(sql, bound?.values, bound?.types)
+  const reader = await tableSwaps.statement(() => conn.runAndReadAll(sql, bound?.values, bound?.types))
   const typeIds = reader.columnTypes().map((type) => type.typeId)
   const names = reader.columnNames()
   return reader.getRowsJS().map((row) => {
@@ -59,5 +60,5 @@ export async function readRows (conn: DuckDBConnection, sql: string, params?: Sq
 /** Runs a statement with bound parameters, discarding any result. */
 export async function execute (conn: DuckDBConnection, sql: string, params?: SqlParams): Promise<void> {
   const bound = bind(params)
-  await conn.run(sql, bound?.values, bound?.types)
+  await tableSwaps.statement(() => conn.run(sql, bound?.values, bound?.types))
 }
