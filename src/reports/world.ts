@@ -55,9 +55,25 @@ async function countries (file: string): Promise<Array<Feature<Geometry, Country
   }))
 }
 
+/**
+ * A ring cut at the antimeridian (Russia's Chukotka, Fiji) runs from +180 to -180 and back: drawn as it is, it strokes
+ * a line across the whole map. Its western longitudes are moved past 180, then held at 180 (the map's edge).
+ */
+function keepOnMap (ring: Position[]): Position[] {
+  const lons = ring.map(([x = 0]) => x)
+  if (Math.max(...lons) - Math.min(...lons) <= 180) return ring
+  return ring.map(([x = 0, y = 0]) => [Math.min(180, x < 0 ? x + 360 : x), y])
+}
+
+function onMap (geometry: Geometry): Geometry {
+  if (geometry.type === 'Polygon') return { ...geometry, coordinates: geometry.coordinates.map(keepOnMap) }
+  if (geometry.type === 'MultiPolygon') return { ...geometry, coordinates: geometry.coordinates.map((polygon) => polygon.map(keepOnMap)) }
+  return geometry
+}
+
 /** The world map the page draws (GeoJSON; Antarctica left out, it would take a fifth of the height for no plays). */
 export async function worldMap (): Promise<FeatureCollection<Geometry, CountryProperties>> {
-  const features = (await countries(worldAtlasFiles.map)).filter((f) => f.id !== antarctica)
+  const features = (await countries(worldAtlasFiles.map)).filter((f) => f.id !== antarctica).map((f) => ({ ...f, geometry: onMap(f.geometry) }))
   return { type: 'FeatureCollection', features }
 }
 
