@@ -210,6 +210,7 @@ async function render () {
   const controller = new AbortController()
   running = controller
   const state = readState()
+  main.setAttribute('aria-busy', 'true')
   updateTabs(state)
   document.title = `${views[state.view].title} · tracklake`
   disposeCharts()
@@ -234,6 +235,8 @@ async function render () {
       return
     }
     failed(err, refresh)
+  } finally {
+    if (id === renders) main.setAttribute('aria-busy', 'false')
   }
 }
 

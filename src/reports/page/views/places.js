@@ -29,7 +29,7 @@ const tableRows = 15
 /** Zoom below which the map shows continents, and from which it shows cities (in between: countries). */
 const continentZoom = 1
 const cityZoom = 2.6
-const initialZoom = 1.1
+const initialZoom = 1.2
 const bubbleSize = /** @type {Record<Level, number>} */ ({ city: 34, country: 44, continent: 70 })
 
 /** @type {Promise<void> | undefined} */
@@ -187,10 +187,24 @@ export async function placesView (ctx) {
   const continentOrder = ['EU', 'NA', 'SA', 'AF', 'AS', 'OC', 'AN']
   /** @param {string | undefined} code */
   const continentColour = (code) => p.series[Math.max(0, continentOrder.indexOf(code ?? ''))] ?? p.accent
-  /** @param {Level} shown */
-  const series = (shown) => {
+  /**
+   * Names for the most played bubbles, leaving out any too close to one already named at this zoom.
+   * @param {Place[]} list @param {number} zoom
+   */
+  const named = (list, zoom) => {
+    /** @type {Place[]} */
+    const chosen = []
+    for (const pl of list) {
+      if (chosen.length >= 8) break
+      if (chosen.every((c) => Math.abs(Number(c.lat) - Number(pl.lat)) > 7 / zoom || Math.abs(Number(c.lon) - Number(pl.lon)) > 22 / zoom)) chosen.push(pl)
+    }
+    return new Set(chosen.map((pl) => pl.key))
+  }
+  /** @param {Level} shown @param {number} zoom */
+  const series = (shown, zoom) => {
     const list = places[shown].filter((pl) => pl.lat !== null && pl.lon !== null)
     const max = Math.max(1, ...list.map((pl) => pl.plays))
+    const labelled = named(list, zoom)
     return {
       type: /** @type {const} */ ('scatter'),
       id: 'bubbles',
@@ -209,7 +223,7 @@ export async function placesView (ctx) {
         position: /** @type {const} */ ('right'),
         color: p.text,
         fontSize: 11.5,
-        formatter: (/** @type {any} */ params) => params.dataIndex < 8 ? params.name : '',
+        formatter: (/** @type {any} */ params) => labelled.has(params.data?.place?.key) ? params.name : '',
       },
       labelLayout: { hideOverlap: true },
     }
@@ -246,7 +260,7 @@ export async function placesView (ctx) {
       tooltip: { show: false },
       regions: [...played].map((code) => ({ name: code, itemStyle: { areaColor: p.landPlayed } })),
     },
-    series: [series(level)],
+    series: [series(level, view.zoom)],
   })
 
   if (state.level === 'auto') {
@@ -258,10 +272,11 @@ export async function placesView (ctx) {
         pending = false
         if (instance.isDisposed()) return
         const geo = /** @type {any} */ (instance.getOption()).geo?.[0]
-        const next = levelAt(Number(geo?.zoom ?? initialZoom))
+        const zoom = Number(geo?.zoom ?? initialZoom)
+        const next = levelAt(zoom)
         if (next === level) return
         level = next
-        instance.setOption({ series: [series(level)] })
+        instance.setOption({ series: [series(level, zoom)] })
         showLevel()
         drawTable(level)
       })
