@@ -31,6 +31,8 @@ interface ChartState {
   id: string
   rendered: boolean
   empty: boolean
+  /** Share of the chart's canvas that is not transparent: something was drawn. */
+  painted: number
   series: Array<{ type: string, data: unknown[] }>
 }
 
@@ -40,10 +42,19 @@ const chartsScript = `(async () => {
   return [...document.querySelectorAll('[data-chart]')].map((el) => {
     const chart = echarts.getInstanceByDom(el)
     const option = chart ? chart.getOption() : undefined
+    const canvas = el.querySelector('canvas')
+    let painted = 0
+    if (canvas && canvas.width > 0 && canvas.height > 0) {
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data
+      let seen = 0
+      for (let i = 3; i < pixels.length; i += 16) if (pixels[i] > 0) seen++
+      painted = seen / (pixels.length / 16)
+    }
     return {
       id: el.dataset.chart,
       rendered: Boolean(chart),
       empty: Boolean(el.querySelector('.empty-chart')),
+      painted,
       series: ((option && option.series) || []).map((s) => ({
         type: s.type,
         data: Array.isArray(s.data) ? s.data.map((d) => (d !== null && typeof d === 'object' && 'value' in d ? d.value : d)) : [],
@@ -52,7 +63,13 @@ const chartsScript = `(async () => {
   })
 })()`
 
+/** Two animation frames: whatever a resize started is on screen (charts do not animate: reduced motion). */
+async function drawn (page: Page): Promise<void> {
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))
+}
+
 async function charts (page: Page): Promise<Record<string, ChartState>> {
+  await drawn(page)
   const list = await page.evaluate(chartsScript) as ChartState[]
   return Object.fromEntries(list.map((c) => [c.id, c]))
 }
@@ -67,9 +84,19 @@ const number = (n: number): string => new Intl.NumberFormat('en-US').format(n)
 const dataOf = (chart: ChartState | undefined, series = 0): unknown[] => chart?.series[series]?.data ?? []
 const sum = (values: unknown[]): number => values.reduce<number>((n, v) => n + Number(v), 0)
 
+/** Every chart of the view drew something on its canvas and has data in every series. */
+function expectDrawn (all: Record<string, ChartState>): void {
+  for (const [id, c] of Object.entries(all)) {
+    if (c.empty) continue
+    expect(c.rendered, id).toBe(true)
+    expect(c.painted, `${id}: canvas blank`).toBeGreaterThan(0.005)
+    expect(c.series.length, id).toBeGreaterThan(0)
+    for (const s of c.series) expect(s.data.length, `${id}: ${s.type} without data`).toBeGreaterThan(0)
+  }
+}
+
 async function shot (page: Page, name: string): Promise<void> {
-  // Let the charts' entry animations finish.
-  await page.waitForTimeout(700)
+  await drawn(page)
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true })
 }
 
@@ -113,6 +140,7 @@ describe('the reports page in Chromium', () => {
       executablePath,
       headless: true,
       viewport: desktop,
+      reducedMotion: 'reduce',
       args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     })
     // Nothing but the service: a request anywhere else is refused and remembered.
@@ -162,6 +190,7 @@ describe('the reports page in Chromium', () => {
     expect(await kpi(page, 'plays')).toBe(number(day.totals.plays))
     expect(await kpi(page, 'tracks')).toBe(number(day.totals.tracks))
     let c = await charts(page)
+    expectDrawn(c)
     expect(Object.keys(c).sort()).toEqual(['timeline', 'top-artists', 'top-tracks'])
     expect(dataOf(c.timeline)).toHaveLength(day.timeline.points.length)
     expect(sum(dataOf(c.timeline))).toBeCloseTo(day.totals.minutes, -1)
@@ -178,6 +207,7 @@ describe('the reports page in Chromium', () => {
     expect(week.totals.plays).toBeGreaterThan(day.totals.plays)
     c = await charts(page)
     expect(dataOf(c.timeline)).toHaveLength(7)
+    expectDrawn(c)
   })
 
   it('over time: seven charts with data; the continent filter and the measure change them', async () => {
@@ -190,6 +220,7 @@ describe('the reports page in Chromium', () => {
     }
     expect(sum(dataOf(c.months))).toBe(all.totals.plays)
     expect(dataOf(c.week)).toHaveLength(168)
+    expectDrawn(c)
     await shot(page, 'reports-time')
 
     await page.click('button[data-continent="AS"]')
@@ -200,6 +231,7 @@ describe('the reports page in Chromium', () => {
     expect(await kpi(page, 'plays')).toBe(number(asia.totals.plays))
     c = await charts(page)
     expect(sum(dataOf(c.months))).toBe(asia.totals.plays)
+    expectDrawn(c)
     expect(await page.getAttribute('button[data-continent="AS"]', 'aria-pressed')).toBe('true')
 
     await page.click('#measure button[data-value="minutes"]')
@@ -218,6 +250,7 @@ describe('the reports page in Chromium', () => {
     expect(sum(dataOf(c.treemap))).toBe(all.genres.filter((g: { plays: number }) => g.plays > 0).slice(0, 40).reduce((n: number, g: { plays: number }) => n + g.plays, 0))
     expect(dataOf(c['genre-artists'])).toHaveLength(15)
     expect(dataOf(c['genre-years']).length).toBeGreaterThan(0)
+    expectDrawn(c)
     await shot(page, 'reports-genres')
 
     await page.fill('#genre-input', 'jazz')
@@ -228,6 +261,7 @@ describe('the reports page in Chromium', () => {
     c = await charts(page)
     expect(dataOf(c['genre-artists'])).toEqual(jazz.topArtists.map((a: { plays: number }) => a.plays))
     expect(jazz.topArtists.length).toBeLessThan(15)
+    expectDrawn(c)
     expect(await kpi(page, 'selection')).toBe(number(jazz.selection.plays))
     await page.click('button[data-genre="jazz"]')
     await settled(page)
@@ -240,6 +274,7 @@ describe('the reports page in Chromium', () => {
     const bubbles = async (): Promise<unknown[]> => dataOf((await charts(page)).map)
     const located = (list: Array<{ lat: number | null }>): number => list.filter((p) => p.lat !== null).length
     expect((await charts(page)).map?.series[0]?.type).toBe('scatter')
+    expectDrawn(await charts(page))
     expect(await bubbles()).toHaveLength(located(all.countries))
     expect(await page.getAttribute('#places-table', 'data-level')).toBe('country')
     await shot(page, 'reports-places')
@@ -269,6 +304,7 @@ describe('the reports page in Chromium', () => {
     await settled(page)
     expect(page.url()).toMatch(/continent=EU&country=GB/)
     expect(await bubbles()).toHaveLength(4)
+    expectDrawn(await charts(page))
     await shot(page, 'reports-places-gb')
   })
 
@@ -297,7 +333,7 @@ describe('the reports page in Chromium', () => {
     await page.emulateMedia({ colorScheme: 'dark' })
     for (const view of ['recent', 'time', 'genres', 'places']) {
       await visit(`${base}/reports?view=${view}`)
-      expect(Object.values(await charts(page)).every((c) => c.rendered || c.empty), view).toBe(true)
+      expectDrawn(await charts(page))
       await shot(page, `reports-${view}-dark`)
     }
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
@@ -312,7 +348,7 @@ describe('the reports page in Chromium', () => {
 
     if (process.env.UPDATE_README_SCREENSHOT) {
       await visit(`${base}/reports?view=places&level=city`)
-      await page.waitForTimeout(800)
+      await drawn(page)
       const map = await page.locator('[data-chart="map"]').boundingBox()
       await page.screenshot({ path: path.join(root, 'docs', 'reports.png'), fullPage: true, clip: { x: 0, y: 0, width: desktop.width, height: Math.ceil((map?.y ?? 0) + (map?.height ?? 800) + 18) } })
     }
@@ -334,6 +370,7 @@ describe('the reports page without a warehouse', () => {
       executablePath: chromiumPath(),
       headless: true,
       viewport: desktop,
+      reducedMotion: 'reduce',
       args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     })
     try {
@@ -349,6 +386,7 @@ describe('the reports page without a warehouse', () => {
       await settled(page)
       const c = await charts(page)
       expect(dataOf(c.treemap).length).toBeGreaterThan(0)
+      expectDrawn(c)
     } finally {
       await context.close()
       await t.close()

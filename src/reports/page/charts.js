@@ -1,5 +1,5 @@
 // @ts-check
-/* global ResizeObserver, getComputedStyle */
+/* global ResizeObserver, getComputedStyle, matchMedia */
 // ECharts instances of the current view, with colours from the stylesheet (light or dark).
 import * as echarts from 'echarts'
 import { h } from './dom.js'
@@ -64,6 +64,8 @@ export function base (p) {
     backgroundColor: 'transparent',
     color: p.series,
     textStyle: { color: p.text, fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif' },
+    // Asked for less motion (a setting of the system, or a test that screenshots): charts appear drawn.
+    animation: !matchMedia('(prefers-reduced-motion: reduce)').matches,
     animationDuration: 450,
     tooltip: {
       backgroundColor: p.surface,
