@@ -65,7 +65,7 @@ const chartsScript = `(async () => {
 
 /** Two animation frames: whatever a resize started is on screen (charts do not animate: reduced motion). */
 async function drawn (page: Page): Promise<void> {
-  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))')
 }
 
 async function charts (page: Page): Promise<Record<string, ChartState>> {
@@ -336,14 +336,14 @@ describe('the reports page in Chromium', () => {
       expectDrawn(await charts(page))
       await shot(page, `reports-${view}-dark`)
     }
-    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    const background = await page.evaluate('getComputedStyle(document.body).backgroundColor')
     expect(background).not.toBe('rgb(245, 246, 250)')
     await page.emulateMedia({ colorScheme: 'light' })
     await page.setViewportSize({ width: 390, height: 844 })
     await visit(`${base}/reports?view=time`)
     await shot(page, 'reports-time-phone')
     // Nothing wider than the screen but what scrolls on its own (tables).
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390)
     await page.setViewportSize(desktop)
 
     if (process.env.UPDATE_README_SCREENSHOT) {
