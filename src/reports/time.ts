@@ -2,26 +2,28 @@ import { dateRange, firstRow, list, num, placeFilterSql, placeParams, round1, st
 import type { TimeParams, TimeReport } from './schemas.ts'
 
 /**
- * Two groupings of the chosen plays, by calendar month and by weekday × hour; every other breakdown (years, months of
- * the year, weekdays, hours, times of day) adds those up here.
+ * The chosen plays grouped once by local date and hour (tens of thousands of cells, not a million plays), then by
+ * calendar month and by weekday × hour; every other breakdown (years, months of the year, weekdays, hours, times of
+ * day) adds those up here. Only the distinct artists and tracks need the plays themselves.
  */
 const timeSql = `
-WITH f AS MATERIALIZED (
+WITH f AS (
   SELECT f.date, f.minute_of_day // 60 AS hour, f.minutes_played AS minutes, f.artist_id, f.track_id
   FROM fact_track_played f
   WHERE f.date BETWEEN $from AND $to AND ${placeFilterSql('f.artist_id')}
-)
+),
+cells AS MATERIALIZED (SELECT date, hour, count(*) AS n, coalesce(sum(minutes), 0) AS mi FROM f GROUP BY 1, 2)
 SELECT
   (SELECT timezone FROM meta.build) AS timezone,
   (SELECT struct_pack(
-      plays := count(*), minutes := coalesce(sum(minutes), 0), artists := count(DISTINCT artist_id),
-      tracks := count(DISTINCT track_id), days := count(DISTINCT date),
-      firstDate := strftime(min(date), '%Y-%m-%d'), lastDate := strftime(max(date), '%Y-%m-%d'))
-    FROM f) AS totals,
-  (SELECT list(struct_pack(month := m, plays := n, minutes := mi))
-    FROM (SELECT strftime(date, '%Y-%m') AS m, count(*) AS n, coalesce(sum(minutes), 0) AS mi FROM f GROUP BY 1)) AS by_month,
+      plays := coalesce(sum(n), 0), minutes := coalesce(sum(mi), 0),
+      artists := (SELECT count(DISTINCT artist_id) FROM f), tracks := (SELECT count(DISTINCT track_id) FROM f),
+      days := count(DISTINCT date), firstDate := strftime(min(date), '%Y-%m-%d'), lastDate := strftime(max(date), '%Y-%m-%d'))
+    FROM cells) AS totals,
+  (SELECT list(struct_pack(month := strftime(m, '%Y-%m'), plays := n, minutes := mi))
+    FROM (SELECT date_trunc('month', date) AS m, sum(n) AS n, sum(mi) AS mi FROM cells GROUP BY 1)) AS by_month,
   (SELECT list(struct_pack(weekday := wd, hour := h, plays := n, minutes := mi))
-    FROM (SELECT isodow(date) AS wd, hour AS h, count(*) AS n, coalesce(sum(minutes), 0) AS mi FROM f GROUP BY 1, 2)) AS by_weekday_hour
+    FROM (SELECT isodow(date) AS wd, hour AS h, sum(n) AS n, sum(mi) AS mi FROM cells GROUP BY 1, 2)) AS by_weekday_hour
 `
 
 const monthNames = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
