@@ -208,6 +208,13 @@ describe('the reports page in Chromium', () => {
     c = await charts(page)
     expect(dataOf(c.timeline)).toHaveLength(7)
     expectDrawn(c)
+
+    // All time on this view is every play, not its default 24 hours.
+    await page.selectOption('#range', 'all')
+    await settled(page)
+    expect(page.url()).toContain('range=all')
+    const overview = await api('/v1/reports')
+    expect(await kpi(page, 'plays')).toBe(number(overview.plays))
   })
 
   it('over time: seven charts with data; the continent filter and the measure change them', async () => {

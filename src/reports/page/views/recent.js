@@ -16,7 +16,9 @@ function bucketLabel (start, unit) {
 
 /** @param {import('../app.js').Context} ctx */
 export async function recentView (ctx) {
-  const { dates } = ctx
+  // All time is every date from the first play: the API's default without dates is the last 24 hours.
+  const allTime = ctx.dates.hours === undefined && !ctx.dates.from && !ctx.dates.to
+  const dates = allTime ? { from: ctx.overview.firstDate ?? undefined } : ctx.dates
   const data = await ctx.api.get('v1/reports/recent', { ...dates, limit: 10 }, ctx.signal)
   const p = palette()
   const rolling = data.window.kind === 'rolling'
