@@ -24,6 +24,9 @@ import { lakeRoutes } from './lake/routes.ts'
 import { createStateStore } from './lake/state-store.ts'
 import { loggerOptions } from './logger.ts'
 import { registerOpenApi } from './openapi.ts'
+import { reportPage } from './reports/page.ts'
+import { reportRoutes } from './reports/routes.ts'
+import { createReports } from './reports/service.ts'
 import { createRunLog } from './runs/run-log.ts'
 import { installRunRecorder } from './runs/run-recorder.ts'
 import { runRoutes } from './runs/routes.ts'
@@ -172,6 +175,14 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     ...deps.warehouse,
   })
 
+  // The reports read the warehouse, and the lake's plays newer than its build (the last 24 hours stay fresh).
+  const reports = createReports({
+    query: (sql, params) => warehouse.reader.query(sql, params),
+    plays: { file: lake.filePath(tracksPlayed), tmpDir: lake.tmpDir },
+    lakePlays: async () => Number((await lake.query(`SELECT count(*) AS n FROM ${tracksPlayed.name} WHERE counts_as_play`))[0]?.n ?? 0),
+    now,
+  })
+
   const ingest = {
     recentlyPlayed: createRecentlyPlayed({
       config,
@@ -226,6 +237,8 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(musicbrainzRoutes, { prefix: '/v1/musicbrainz', steps: musicbrainzSteps, plans, lake, now })
   await app.register(updateMbidsRoutes(updateMbids, { now }), { prefix: '/v1/musicbrainz/update-mbids' })
   await app.register(warehouseRoutes, { prefix: '/v1/warehouse', warehouse, now })
+  await app.register(reportRoutes, { prefix: '/v1/reports', reports })
+  await app.register(reportPage, { prefix: '/reports' })
 
   app.addHook('onClose', async () => {
     await stopLimiters(limiters)

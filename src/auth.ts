@@ -6,13 +6,15 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
 
 /**
  * Decided on the route the router matched, never on the raw URL: `/%761/tables` reaches the /v1/tables route, and an
- * unmatched path needs the token too (closed by default).
+ * unmatched path needs the token too (closed by default). The reports page's files carry no data (it reads
+ * /v1/reports, which stays closed), so the page can load and ask for the token.
  */
 function isOpenRoute (route: string | undefined): boolean {
-  return route === '/health' || route === '/ready' || route === '/docs' || route?.startsWith('/docs/') === true
+  return route === '/health' || route === '/ready' || route === '/docs' || route?.startsWith('/docs/') === true ||
+    route === '/reports' || route?.startsWith('/reports/') === true
 }
 
-/** When a token is configured, every route but /health, /ready and /docs needs `Authorization: Bearer <token>`. */
+/** When a token is configured, every route but /health, /ready, /docs and the reports page needs `Authorization: Bearer <token>`. */
 export function installBearerAuth (app: FastifyInstance, token: string | undefined): void {
   if (!token) return
   const expected = digest(token)

@@ -14,6 +14,7 @@ export const apiTags = [
   { name: 'daily', description: 'the Daily ETL in-process: every stage in order, through the same routes (for use without n8n)' },
   { name: 'musicbrainz', description: 'MusicBrainz: who each played artist is (matching, details, genres) and where they come from (area hierarchy)' },
   { name: 'warehouse', description: 'the star schema in warehouse.duckdb: build it from the lake (SQL models and their tests), see what it holds' },
+  { name: 'reports', description: 'listening reports read from the warehouse (the page at /reports draws them): the last 24 hours, listening over time, genres, where the music comes from' },
 ]
 
 export async function registerOpenApi (app: FastifyInstance, version: string): Promise<void> {

@@ -1,0 +1,62 @@
+import { invalidField } from '../errors.ts'
+import type { JsonRow, JsonValue, SqlParams } from '../lake/rows.ts'
+
+/** Runs a parameterised read-only query on the current warehouse (createWarehouseReader); WAREHOUSE_NOT_BUILT without one. */
+export type WarehouseQuery = (sql: string, params?: SqlParams) => Promise<JsonRow[]>
+
+/** Bounds that stand for "no bound": every local date of a play lies between them. */
+const noLowerDate = '0001-01-01'
+const noUpperDate = '9999-12-31'
+
+export interface DateRange {
+  /** as asked for; null: no bound */
+  from: string | null
+  to: string | null
+  /** the bounds to bind as $from and $to */
+  params: { from: string, to: string }
+}
+
+/** The from/to of a query: a 400 naming `query.to` when it lies before `query.from`. */
+export function dateRange (query: { from?: string, to?: string }): DateRange {
+  const { from, to } = query
+  if (from !== undefined && to !== undefined && to < from) throw invalidField('query.to', `must not be before query.from (${from})`)
+  return { from: from ?? null, to: to ?? null, params: { from: from ?? noLowerDate, to: to ?? noUpperDate } }
+}
+
+/**
+ * Keeps the plays of artists from the chosen continents and countries ($continents, $countries: empty lists choose
+ * everything). `column` is the artist_id column of the query it goes into.
+ */
+export const placeFilterSql = (column: string): string => `(
+  (len($continents) = 0 AND len($countries) = 0)
+  OR ${column} IN (
+    SELECT artist_id FROM dim_artist
+    WHERE (len($continents) = 0 OR list_contains($continents, continent_code))
+      AND (len($countries) = 0 OR list_contains($countries, country_code))
+  )
+)`
+
+export const placeParams = (query: { continent?: string[], country?: string[] }): { continents: string[], countries: string[] } =>
+  ({ continents: [...new Set(query.continent ?? [])], countries: [...new Set(query.country ?? [])] })
+
+/** Minutes as the answers give them: one decimal. */
+export const round1 = (value: number): number => Math.round(value * 10) / 10
+
+// Reading the one row the report queries answer, whose columns hold lists of structs.
+
+export function firstRow (rows: JsonRow[]): JsonRow {
+  const row = rows[0]
+  if (!row) throw new Error('a report query returned no row')
+  return row
+}
+
+export const list = (value: JsonValue | undefined): Array<Record<string, JsonValue>> =>
+  Array.isArray(value) ? value as Array<Record<string, JsonValue>> : []
+
+export const struct = (value: JsonValue | undefined): Record<string, JsonValue> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {}
+
+export const num = (value: JsonValue | undefined): number => typeof value === 'number' ? value : Number(value ?? 0)
+export const str = (value: JsonValue | undefined): string => String(value ?? '')
+export const strOrNull = (value: JsonValue | undefined): string | null => value === null || value === undefined ? null : String(value)
+export const numOrNull = (value: JsonValue | undefined): number | null => value === null || value === undefined ? null : Number(value)
