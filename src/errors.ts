@@ -23,6 +23,7 @@ export const errorTable = {
   LAKE_UNAVAILABLE: { status: 503, retryable: true, meaning: 'the data directory is full or not writable; nothing was written: free space or make it writable, then call again' },
   LAKE_WRITE_FAILED: { status: 500, retryable: true, meaning: 'the lake could not be written; the stored tables are unchanged (the service log has the cause)' },
   WAREHOUSE_BUILD_FAILED: { status: 500, retryable: false, meaning: 'a warehouse model (or the seed file, or the project) failed; the message names it; the previous warehouse is kept' },
+  WAREHOUSE_BUILD_TIMED_OUT: { status: 503, retryable: true, meaning: 'the warehouse build ran past maxSeconds and was ended (a busy machine?); the previous warehouse is kept: call again, with a larger maxSeconds' },
   WAREHOUSE_TESTS_FAILED: { status: 500, retryable: false, meaning: 'model tests of the new warehouse failed; the message and details name them; the previous warehouse is kept' },
   INTERNAL_ERROR: { status: 500, retryable: false, meaning: 'internal error (details are in the service log)' },
 } as const satisfies Record<string, { status: number, retryable: boolean, meaning: string }>

@@ -94,6 +94,8 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestSources }> 
       if (Number(request.headers['content-length']) > limit) {
         throw new AppError('PAYLOAD_TOO_LARGE', `the upload is larger than ${limit / 1024 / 1024} MB`, { details: [{ field: 'body', problem: `must be at most ${limit / 1024 / 1024} MB` }] })
       }
+      // No body at all (a request without one, or a content type no parser took): say so rather than read nothing.
+      if (!request.body) throw new AppError('VALIDATION_FAILED', 'the request has no body: send the export zip (application/zip) or one JSON file (application/json)', { details: [{ field: 'body', problem: 'is required' }] })
       return ingest.importExport({ kind, name: request.query.file, stream: request.body as NodeJS.ReadableStream })
     })
   })

@@ -8,6 +8,7 @@ import { AppError, quote, truncate } from '../../errors.ts'
 import { bool, int, str } from '../../json-values.ts'
 import { defaultMaxItemChars, JsonArrayError, jsonArrayItems } from './json-array-stream.ts'
 import { parseTimestamp } from '../../lake/values.ts'
+import { dataDirUnavailable } from '../../lake/lake.ts'
 import { minPlayMs, playId, spotifyTrackId, type PlayInput } from './play-rows.ts'
 
 /**
@@ -300,7 +301,8 @@ export async function readExportZip (
       let settled = false
       const fail = (err: unknown): void => {
         settled = true
-        reject(err instanceof AppError ? err : new AppError('INVALID_EXPORT', `the zip archive is damaged (${reason(err)})`, { details: [{ field: 'body', problem: 'must be an intact zip archive' }] }))
+        // A full or read-only disk is the lake's state (503 LAKE_UNAVAILABLE), not a damaged zip.
+        reject(err instanceof AppError || dataDirUnavailable(err) ? err : new AppError('INVALID_EXPORT', `the zip archive is damaged (${reason(err)})`, { details: [{ field: 'body', problem: 'must be an intact zip archive' }] }))
       }
       const next = (): void => { if (!settled) zip.readEntry() }
       zip.on('error', fail)

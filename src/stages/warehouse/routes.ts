@@ -41,10 +41,10 @@ export function warehouseBuildStep (warehouse: Warehouse): SimpleStep<Record<str
     description: 'Builds every SQL model (staging → intermediate → marts) into a new DuckDB file, runs the model tests ' +
       '(unique and not-null keys, no orphan facts, counts reconcile with tracks_played), then replaces warehouse.duckdb ' +
       'atomically. A failing model or test answers an error naming it and leaves the previous warehouse in place. One ' +
-      'call does the whole build (it takes seconds); a build still running after maxSeconds is ended and fails.',
+      'call does the whole build (it takes seconds); a build still running after maxSeconds is ended and answers 503 WAREHOUSE_BUILD_TIMED_OUT.',
     body: {},
     result: buildResult,
-    errors: ['WAREHOUSE_BUILD_FAILED', 'WAREHOUSE_TESTS_FAILED', 'LAKE_WRITE_FAILED'],
+    errors: ['WAREHOUSE_BUILD_FAILED', 'WAREHOUSE_BUILD_TIMED_OUT', 'WAREHOUSE_TESTS_FAILED', 'LAKE_WRITE_FAILED'],
     defaultMaxSeconds: 300,
     async run (_body, { timeUp }) {
       const summary = await warehouse.build({ timeUp })

@@ -111,7 +111,7 @@ async function outlive (build: BuildProcess, timeUp: () => boolean): Promise<Pro
     // Settles once the process has exited: nothing writes to the build's files after this.
     return await build.result
   } catch (err) {
-    if (ended) throw new AppError('WAREHOUSE_BUILD_FAILED', 'the build took longer than maxSeconds and was ended; the previous warehouse is kept')
+    if (ended) throw new AppError('WAREHOUSE_BUILD_TIMED_OUT', 'the build took longer than maxSeconds and was ended; the previous warehouse is kept')
     throw err
   } finally {
     clearInterval(timer)

@@ -169,6 +169,12 @@ describe('POST /v1/ingest/streaming-history', () => {
     expect(res.status).toBe(415)
   })
 
+  it('answers a request without a body with a 400 naming the body (it was a 500)', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/v1/ingest/streaming-history?file=-0.5' })
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'body', problem: 'is required' }] })
+  })
+
   it('parses ts strictly: an impossible date is quarantined, not stored as the next month', async () => {
     const impossible = ['2024-02-30T10:00:00Z', '2023-02-29T10:00:00Z', '2024-04-31T10:00:00Z', '2024-13-01T10:00:00Z', '2024-01-01T24:00:00Z', '2024-01-01T10:60:00Z', '2024-01-01T10:00:61Z', '2024-01-01T10:00:00+25:00']
     for (const ts of impossible) {

@@ -167,11 +167,11 @@ describe('replacing the warehouse', () => {
     expect(rows).toMatchObject({ fact_track_played: 0, dim_artist: 1, dim_track: 1, dim_album: 1, dim_time: 1440, dim_date: 730 })
   }, 60_000)
 
-  it('a build still running after maxSeconds is ended and fails; the previous warehouse stays', async () => {
+  it('a build still running after maxSeconds is ended and answers a retryable 503; the previous warehouse stays', async () => {
     const s = await setup({}, 60_000)
     const res = await request(s.t.app.server).post('/v1/warehouse/build').send({ maxSeconds: 30 })
-    expect(res.status).toBe(500)
-    expect(res.body).toMatchObject({ code: 'WAREHOUSE_BUILD_FAILED', message: 'the build took longer than maxSeconds and was ended; the previous warehouse is kept' })
+    expect(res.status).toBe(503)
+    expect(res.body).toMatchObject({ code: 'WAREHOUSE_BUILD_TIMED_OUT', retryable: true, message: 'the build took longer than maxSeconds and was ended; the previous warehouse is kept' })
     expect(await s.reader.exists()).toBe(false)
     expect(await leftovers(s)).toEqual([])
   }, 60_000)
