@@ -43,7 +43,7 @@ import { tracksPlayed } from './stages/ingest/tables.ts'
 import { createSpotifyAuth } from './stages/spotify/auth.ts'
 import { createSpotifyClient } from './stages/spotify/client.ts'
 import { trackRecord } from './stages/spotify/mappers.ts'
-import { createPlaysRefill, type Scheduler } from './stages/spotify/plays-refill.ts'
+import { createPlaysRefill, type PlaysRefill, type Scheduler } from './stages/spotify/plays-refill.ts'
 import { spotifyRoutes } from './stages/spotify/routes.ts'
 import { createSpotifySteps, saveTracks } from './stages/spotify/service.ts'
 import { musicbrainzRoutes } from './stages/musicbrainz/routes.ts'
@@ -77,6 +77,18 @@ export interface AppDeps {
   openWeatherLimiter?: Bottleneck
   /** Warehouse build seams: another project folder, a hook before the swap, DuckDB memory and threads. */
   warehouse?: Pick<WarehouseDeps, 'projectDir' | 'hooks' | 'memoryLimit' | 'threads'>
+}
+
+/**
+ * Imported plays of tracks that were resolved before are filled like the others: the refill the resolution write asked
+ * for has run already, and the tracks plan will not pick those tracks again.
+ */
+function fillingAfter<A, R extends { inserted: number }> (importPlays: (arg: A) => Promise<R>, refill: PlaysRefill): (arg: A) => Promise<R> {
+  return async (arg) => {
+    const result = await importPlays(arg)
+    if (result.inserted > 0) refill.request()
+    return result
+  }
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -173,7 +185,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
         saveTracks: (tracks) => saveTracks(lake, refill, tracks),
       },
     }),
-    importExport: createExportImport({ config, lake, now }),
+    importExport: fillingAfter(createExportImport({ config, lake, now }), refill),
     listenbrainz: createListenBrainzIngest({
       config,
       lake,
@@ -198,7 +210,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   // Reads of the plays wait for plays still being filled from resolved tracks, so a reader sees what the last call wrote.
   await app.register(lakeRoutes, { prefix: '/v1', lake, beforeRead: async (table) => { if (table === tracksPlayed.name) await refill.flush() } })
   await app.register(batchRoutes, { prefix: '/v1', plans })
-  await app.register(runRoutes, { prefix: '/v1', runs })
+  await app.register(runRoutes, { prefix: '/v1', runs, chain: dailyChain, now })
   await app.register(ingestRoutes, { prefix: '/v1/ingest', ingest })
   await app.register(spotifyRoutes, { prefix: '/v1/spotify', steps: spotifySteps, plans, lake, now })
   await app.register(geographyRoutes, { prefix: '/v1/geography', steps: geographySteps, plans, lake, now })

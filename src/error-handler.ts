@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import { AppError, errorTable, fastifyErrorCodes, truncate, type ErrorCode, type FieldProblem } from './errors.ts'
+import { dataDirUnavailable } from './lake/lake.ts'
 
 interface AjvError {
   instancePath: string
@@ -62,6 +63,12 @@ export function handleError (error: FastifyError, request: FastifyRequest, reply
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return send(reply, 'VALIDATION_FAILED', error.message, undefined, error.statusCode)
+  }
+  // A full or read-only data directory met outside a lake write (an upload spooled to disk, a raw answer, a plan).
+  const unavailable = dataDirUnavailable(error)
+  if (unavailable) {
+    request.log.warn({ err: error, errno: unavailable.code }, `the data directory ${unavailable.state}`)
+    return send(reply, 'LAKE_UNAVAILABLE', `the data directory ${unavailable.state} (${unavailable.code}); the stored tables are unchanged. Free space or make it writable, then call again`)
   }
   request.log.error({ err: error }, 'unhandled error')
   return send(reply, 'INTERNAL_ERROR', `internal error; the service log has the details (request ${request.id})`)

@@ -17,6 +17,8 @@ export const ErrorSchema = Type.Object({
 
 /** Every route can answer these: a wrong token, and our own failure. */
 const always: ErrorCode[] = ['UNAUTHORIZED', 'INTERNAL_ERROR']
+/** A route that writes the lake can also find the data directory full or read-only. */
+const companions: Partial<Record<ErrorCode, ErrorCode[]>> = { LAKE_WRITE_FAILED: ['LAKE_UNAVAILABLE'] }
 
 /**
  * Response schemas for the error codes a route can answer (besides 401 and 500, which every route can): each status
@@ -24,7 +26,7 @@ const always: ErrorCode[] = ['UNAUTHORIZED', 'INTERNAL_ERROR']
  */
 export function errorResponses (...codes: ErrorCode[]): Record<number, TSchema> {
   const byStatus = new Map<number, ErrorCode[]>()
-  for (const code of [...codes, ...always]) {
+  for (const code of [...codes, ...codes.flatMap((c) => companions[c] ?? []), ...always]) {
     const status = errorTable[code].status
     byStatus.set(status, [...new Set([...(byStatus.get(status) ?? []), code])])
   }

@@ -48,9 +48,13 @@ export async function ensureN8n (log: (line: string) => void): Promise<void> {
 
 export interface N8n {
   importWorkflow (file: string): Promise<void>
+  /** Imports every file of a folder in one run, as docker-compose.yml's n8n-import does. */
+  importFolder (dir: string): Promise<void>
   publish (id: string): Promise<void>
   /** Runs a workflow from its Manual Trigger; answers the data of the last node that ran. */
   execute (id: string): Promise<unknown[]>
+  /** Changes n8n's environment for the runs that follow (the service moved to another port). */
+  setEnv (env: Record<string, string>): void
   cleanup (): Promise<void>
 }
 
@@ -110,6 +114,9 @@ export async function createN8n (env: Record<string, string>): Promise<N8n> {
     async importWorkflow (file) {
       await cli(['import:workflow', `--input=${file}`])
     },
+    async importFolder (dir) {
+      await cli(['import:workflow', '--separate', `--input=${dir}`])
+    },
     async publish (id) {
       await cli(['publish:workflow', `--id=${id}`])
     },
@@ -125,6 +132,9 @@ export async function createN8n (env: Record<string, string>): Promise<N8n> {
         if (result.code === 0) throw err
         throw new Error(`n8n ${args.join(' ')} failed (${result.code}): ${(err as Error).message}\n${result.stderr.slice(-3000)}`)
       }
+    },
+    setEnv (env) {
+      Object.assign(n8nEnv, env)
     },
     async cleanup () {
       await fs.rm(folder, { recursive: true, force: true })

@@ -26,7 +26,16 @@ export interface Service {
   pid: number
   /** warn-and-above log lines the service printed */
   logs: string[]
+  /** what it was started on: `restartService` starts it again on the same data and environment */
+  dataDir: string
+  env: Record<string, string>
+  /** what every /v1 call needs: the bearer token when the service was started with TRACKLAKE_API_TOKEN */
+  headers: Record<string, string>
+  /** how the process ended (exit code or signal name), undefined while it runs */
+  readonly exit: string | undefined
   stop (): Promise<void>
+  /** SIGKILL, as a power cut or the OOM killer would: nothing is flushed or closed. Resolves once the process is gone. */
+  kill (): Promise<void>
 }
 
 export interface Memory {
@@ -115,13 +124,15 @@ export async function startService (dataDir: string, extraEnv: Record<string, st
 
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + readyTimeoutMs
+  let lastAnswer = 'no answer'
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode} before it was ready: ${logs.join(' | ')}`)
-    const answer = await call(url, 'GET', '/ready').catch(() => undefined)
+    const answer = await call(url, 'GET', '/ready').catch((err: Error) => { lastAnswer = `no answer (${err.message})` })
     if (answer?.status === 200) break
+    if (answer) lastAnswer = `${answer.status} ${answer.text.slice(0, 300)}`
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`the service was not ready within ${readyTimeoutMs / 1000} s: ${logs.join(' | ')}`)
+      throw new Error(`the service was not ready within ${readyTimeoutMs / 1000} s (GET /ready: ${lastAnswer}): ${logs.join(' | ')}`)
     }
     await sleep(100)
   }
@@ -130,6 +141,18 @@ export async function startService (dataDir: string, extraEnv: Record<string, st
     url,
     pid: child.pid!,
     logs,
+    dataDir,
+    env: extraEnv,
+    headers: extraEnv.TRACKLAKE_API_TOKEN ? { authorization: `Bearer ${extraEnv.TRACKLAKE_API_TOKEN}` } : {},
+    get exit () {
+      if (child.signalCode !== null) return child.signalCode
+      return child.exitCode !== null ? `exit code ${child.exitCode}` : undefined
+    },
+    async kill () {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGKILL')
+      await exited
+    },
     async stop () {
       if (child.exitCode !== null || child.signalCode !== null) return
       child.kill('SIGTERM')
@@ -138,6 +161,11 @@ export async function startService (dataDir: string, extraEnv: Record<string, st
       clearTimeout(timer)
     },
   }
+}
+
+/** Starts a stopped or killed service again on its data directory and environment (on another free port). */
+export function restartService (service: Service): Promise<Service> {
+  return startService(service.dataDir, service.env)
 }
 
 /** Resident set of a process from /proc/<pid>/status (Linux). */

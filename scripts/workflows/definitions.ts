@@ -1,4 +1,5 @@
-import { ifNode, loopOverItems, manualTrigger, scheduleTrigger, splitOut, subWorkflowTrigger, tracklakeRequest, workflow, type Workflow } from './nodes.ts'
+import { dailyChain } from '../../src/daily/steps.ts'
+import { executeWorkflow, ifNode, loopOverItems, manualTrigger, scheduleTrigger, setFields, splitOut, subWorkflowTrigger, tracklakeRequest, waitFor, workflow, type Workflow } from './nodes.ts'
 
 /**
  * A granular step as an n8n workflow: plan → (any work?) → Split Out → one batch at a time: fetch → write → stop
@@ -65,12 +66,12 @@ export function trackIngestionWorkflow (): Workflow {
   ], 'Every 30 minutes: new plays from Spotify recently-played and from ListenBrainz into tracks_played.')
 }
 
-/** One call of a step that answers at once (MBZ Artist Discovery). */
-export function singleCallWorkflow (options: { id: string, name: string, node: string, path: string, body: string, what: string }): Workflow {
+/** One call of a step that answers at once (MBZ Artist Discovery, Update MBIDs, Warehouse Build, Raw Retention). */
+export function singleCallWorkflow (options: { id: string, name: string, node: string, path: string, body: string, what: string, timeoutMs?: number }): Workflow {
   return workflow(options.id, options.name, [
     subWorkflowTrigger([0, 0]),
     manualTrigger([0, 200]),
-    tracklakeRequest(options.node, [240, 100], { method: 'POST', path: options.path, body: options.body }),
+    tracklakeRequest(options.node, [240, 100], { method: 'POST', path: options.path, body: options.body, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }),
   ], [
     ['When Executed by Another Workflow', 0, options.node],
     ['Run Manually', 0, options.node],
@@ -136,8 +137,81 @@ export function musicbrainzWorkflows (): Record<string, Workflow> {
   }
 }
 
+/** The last stages of the daily chain: one call each, as sub-workflows so that Daily ETL calls every stage the same way. */
+export function finishingWorkflows (): Record<string, Workflow> {
+  const call = (id: string, name: string, node: string, path: string, what: string): Workflow =>
+    // One call does the whole step; its own time box (300 s by default) ends it before n8n's 600 s timeout.
+    singleCallWorkflow({ id, name, node, path, body: '={{ JSON.stringify({}) }}', what, timeoutMs: 600_000 })
+  return {
+    'update-mbids.json': call('tlUpdateMbids', 'Update MBIDs', 'Update MBIDs', '/v1/musicbrainz/update-mbids',
+      'Sets spotify_artists.artist_mbid from the MusicBrainz matches and tracks_played.artist_mbids from the credited artists. A second call changes nothing.'),
+    'warehouse-build.json': call('tlWarehouseBuild', 'Warehouse Build', 'Build Warehouse', '/v1/warehouse/build',
+      'Builds warehouse.duckdb from the lake (staging, intermediate, marts) and runs its model tests; a failing test keeps the previous warehouse.'),
+    'raw-retention.json': call('tlRawRetention', 'Raw Retention', 'Apply Retention', '/v1/raw/retention',
+      'Trims raw/ to TRACKLAKE_RAW_MAX_DAYS and TRACKLAKE_RAW_MAX_MB, never deleting what a parse still needs.'),
+  }
+}
+
+/** The workflow that runs each step of the daily chain (src/daily/steps.ts), by id. */
+const dailyStageWorkflows: Record<string, string> = {
+  'spotify-tracks': 'tlSpotifyTracks',
+  'spotify-artists': 'tlSpotifyArtists',
+  'spotify-albums': 'tlSpotifyAlbums',
+  'musicbrainz-discover': 'tlMbzDiscovery',
+  'musicbrainz-artists': 'tlMbzArtists',
+  'musicbrainz-parse': 'tlMbzParsing',
+  'musicbrainz-hierarchy': 'tlMbzHierarchy',
+  'geography-base': 'tlGeoBase',
+  'geography-cities': 'tlGeoCities',
+  'musicbrainz-update-mbids': 'tlUpdateMbids',
+  'warehouse-build': 'tlWarehouseBuild',
+  'raw-retention': 'tlRawRetention',
+}
+
+/**
+ * Daily ETL: every stage's sub-workflow once, by its fixed id, in the order of the in-process chain (POST /v1/daily),
+ * one straight line (W13). A stage that fails, has nothing to do or answers nothing does not stop the next (W12). It
+ * ends with the service's summary of every stage's calls since the run started (GET /v1/runs/summary): the run
+ * records hold the service's own codes and messages, where n8n would only pass on "Service unavailable".
+ */
+export function dailyEtlWorkflow (stages: Workflow[]): Workflow {
+  const calls = dailyChain.map((step, i) => {
+    const sub = stages.find((w) => w.id === dailyStageWorkflows[step.name])
+    if (!sub) throw new Error(`Daily ETL: no workflow runs the step ${step.name}`)
+    return executeWorkflow(sub.name, [660 + i * 220, 100], sub.id)
+  })
+  const line = ['Start', ...calls.map((c) => c.name), 'Summary']
+  return workflow('tlDailyEtl', 'Daily ETL', [
+    // 04:00 in n8n's GENERIC_TIMEZONE (the workflow sets no zone of its own), then a random delay of up to an hour:
+    // MusicBrainz asks clients not to call at fixed clock times, so no two runs (or installs) start at the same minute.
+    scheduleTrigger('Every Day at 04:00', [0, 0], { field: 'days', daysInterval: 1, triggerAtHour: 4, triggerAtMinute: 0 }),
+    waitFor('Random Delay', [220, 0], '={{ Math.floor(Math.random() * 3600) }}', 'seconds'),
+    manualTrigger([0, 200]),
+    // The summary covers the calls made from here on.
+    setFields('Start', [440, 100], [{ name: 'startedAt', type: 'string', value: '={{ $now.toUTC().toISO() }}' }]),
+    ...calls,
+    tracklakeRequest('Summary', [660 + calls.length * 220, 100], {
+      method: 'GET',
+      path: '/v1/runs/summary',
+      query: { since: "={{ $('Start').first().json.startedAt }}" },
+      executeOnce: true,
+    }),
+  ], [
+    ['Every Day at 04:00', 0, 'Random Delay'],
+    ['Random Delay', 0, 'Start'],
+    ['Run Manually', 0, 'Start'],
+    ...line.slice(1).map((name, i): [string, number, string] => [line[i]!, 0, name]),
+  ], 'Every day after 04:00 (n8n\'s GENERIC_TIMEZONE, plus up to an hour at random): Spotify tracks, artists, albums, MusicBrainz discovery, matching, parsing, area hierarchy, geography base, coordinates, Update MBIDs, the warehouse build and raw/ retention, each sub-workflow once, in that order. A stage that fails or has nothing to do does not stop the next. Ends with the summary of every stage.')
+}
+
 /** Every workflow, keyed by its file name in n8n-workflows/. */
 export function allWorkflows (): Record<string, Workflow> {
+  const stages = stageWorkflows()
+  return { ...stages, 'daily-etl.json': dailyEtlWorkflow(Object.values(stages)) }
+}
+
+/** Every workflow but Daily ETL. */
+function stageWorkflows (): Record<string, Workflow> {
   return {
     'track-ingestion.json': trackIngestionWorkflow(),
     'spotify-track-resolution.json': granularWorkflow({ id: 'tlSpotifyTracks', name: 'Spotify Track Resolution', path: '/v1/spotify/tracks', what: 'Resolves imported plays to Spotify artist and album ids, ISRC and duration' }),
@@ -154,5 +228,6 @@ export function allWorkflows (): Record<string, Workflow> {
       what: 'Adds continent, country and state codes and the geocoding key (params) to every new mbz_area_hierarchy row. No network.',
     }),
     'geography-coordinate-enrichment.json': granularWorkflow({ id: 'tlGeoCities', name: 'Geography Coordinate Enrichment', path: '/v1/geography/cities', what: 'Geocodes the places artists come from (offline GeoNames gazetteer, or OpenWeather with GEOCODER=openweather)' }),
+    ...finishingWorkflows(),
   }
 }

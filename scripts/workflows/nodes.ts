@@ -66,6 +66,48 @@ export const scheduleTrigger = (name: string, position: [number, number], interv
 })
 
 /**
+ * Calls a sub-workflow by its fixed id and waits for it, once whatever the items coming in. A failed or empty
+ * sub-workflow does not stop the caller: an error becomes an item `{ error }`, no items become one empty item (W12).
+ */
+export const executeWorkflow = (name: string, position: [number, number], workflowId: string): NodeSpec => ({
+  name,
+  type: 'n8n-nodes-base.executeWorkflow',
+  typeVersion: 1.3,
+  position,
+  parameters: {
+    source: 'database',
+    workflowId: { __rl: true, mode: 'id', value: workflowId },
+    mode: 'once',
+    options: { waitForSubWorkflow: true },
+  },
+  onError: 'continueRegularOutput',
+  alwaysOutputData: true,
+  executeOnce: true,
+})
+
+/** An Edit Fields (Set) node: fields from expressions, nothing else kept. */
+export const setFields = (name: string, position: [number, number], fields: Array<{ name: string, type: 'string' | 'number' | 'boolean' | 'object' | 'array', value: string }>): NodeSpec => ({
+  name,
+  type: 'n8n-nodes-base.set',
+  typeVersion: 3.4,
+  position,
+  parameters: {
+    mode: 'manual',
+    assignments: { assignments: fields.map((f) => ({ id: nodeId(name, f.name), ...f })) },
+    options: {},
+  },
+})
+
+/** A Wait node that resumes after `amount` (an expression may make it random) in `unit`. */
+export const waitFor = (name: string, position: [number, number], amount: string, unit: 'seconds' | 'minutes' | 'hours'): NodeSpec => ({
+  name,
+  type: 'n8n-nodes-base.wait',
+  typeVersion: 1.1,
+  position,
+  parameters: { resume: 'timeInterval', amount, unit },
+})
+
+/**
  * An HTTP Request node calling the tracklake service at n8n's $env.TRACKLAKE_URL, with the bearer token when
  * TRACKLAKE_API_TOKEN is set in n8n's environment.
  */
@@ -73,6 +115,8 @@ export function tracklakeRequest (name: string, position: [number, number], requ
   method: 'GET' | 'POST'
   path: string
   body?: string
+  /** query parameters, values may be expressions */
+  query?: Record<string, string>
   timeoutMs?: number
   onError?: N8nNode['onError']
   /** Run once for all incoming items (n8n otherwise runs the node once per item). */
@@ -88,6 +132,7 @@ export function tracklakeRequest (name: string, position: [number, number], requ
       url: `={{ $env.TRACKLAKE_URL }}${request.path}`,
       sendHeaders: true,
       headerParameters: { parameters: [{ name: 'Authorization', value: "={{ 'Bearer ' + ($env.TRACKLAKE_API_TOKEN || '') }}" }] },
+      ...(request.query !== undefined ? { sendQuery: true, queryParameters: { parameters: Object.entries(request.query).map(([name, value]) => ({ name, value })) } } : {}),
       ...(request.body !== undefined ? { sendBody: true, specifyBody: 'json', jsonBody: request.body } : {}),
       options: { timeout: request.timeoutMs ?? 300_000 },
     },

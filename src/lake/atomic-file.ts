@@ -47,7 +47,7 @@ export async function writeFileAtomic (target: string, data: string | Uint8Array
     await fs.writeFile(temp, data, { mode })
     await commitFile(temp, target)
   } catch (err) {
-    await fs.rm(temp, { force: true })
+    await fs.rm(temp, { force: true }).catch(() => {})
     throw err
   }
 }

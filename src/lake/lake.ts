@@ -90,6 +90,28 @@ export interface Lake {
   close (): Promise<void>
 }
 
+/**
+ * errno codes (Node's fs errors) and their strerror texts (DuckDB's IO errors carry only a message) of a data directory
+ * that cannot take writes: these are the disk's state, not a bug, and calling again helps once it is fixed.
+ */
+const unavailableStates = [
+  { codes: ['ENOSPC', 'EDQUOT', 'EFBIG'], text: /No space left on device|Disk quota exceeded|File too large/i, state: 'is full' },
+  { codes: ['EROFS'], text: /Read-only file system/i, state: 'is read-only' },
+  { codes: ['EACCES', 'EPERM'], text: /Permission denied|Operation not permitted/i, state: 'is not writable' },
+]
+
+/** What is wrong with the data directory when `err` (or one of its causes) says it is full or not writable. */
+export function dataDirUnavailable (err: unknown): { code: string, state: string } | undefined {
+  for (let cause = err, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    const code = (cause as NodeJS.ErrnoException).code
+    for (const entry of unavailableStates) {
+      if (code && entry.codes.includes(code)) return { code, state: entry.state }
+      if (entry.text.test(cause.message)) return { code: entry.codes[0]!, state: entry.state }
+    }
+  }
+  return undefined
+}
+
 export async function createLake (options: LakeOptions): Promise<Lake> {
   const dataDir = path.resolve(options.dataDir)
   const lakeDir = path.join(dataDir, 'lake')
@@ -181,11 +203,20 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
         return result
       } catch (err) {
         if (err instanceof AppError) throw err
-        log.error({ err, tables: tablesToLock.map((t) => t.name) }, 'a lake write failed; the stored tables are unchanged')
-        throw new AppError('LAKE_WRITE_FAILED', `writing ${tablesToLock.map((t) => t.name).join(', ')} failed; the stored tables are unchanged`, { cause: err })
+        const names = tablesToLock.map((t) => t.name)
+        const unavailable = dataDirUnavailable(err)
+        if (unavailable) {
+          log.warn({ err, tables: names, errno: unavailable.code }, `the data directory ${unavailable.state}; the stored tables are unchanged`)
+          throw new AppError('LAKE_UNAVAILABLE', `writing ${names.join(', ')} failed: the data directory ${unavailable.state} (${unavailable.code}); ` +
+            'the stored tables are unchanged. Free space or make it writable, then call again', { cause: err })
+        }
+        log.error({ err, tables: names }, 'a lake write failed; the stored tables are unchanged')
+        throw new AppError('LAKE_WRITE_FAILED', `writing ${names.join(', ')} failed; the stored tables are unchanged`, { cause: err })
       } finally {
-        for (const { temp } of pending.values()) await fs.rm(temp, { force: true })
-        for (const file of stagedFiles) await fs.rm(file, { recursive: true, force: true })
+        // Best effort: a failed removal (a read-only or immutable disk) must not replace the write's own error, and
+        // the next start removes what is left.
+        for (const { temp } of pending.values()) await fs.rm(temp, { force: true }).catch(() => {})
+        for (const file of stagedFiles) await fs.rm(file, { recursive: true, force: true }).catch(() => {})
       }
     })
   }

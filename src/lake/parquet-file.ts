@@ -24,7 +24,8 @@ export async function writeTemp (conn: DuckDBConnection, target: string, table: 
   try {
     await execute(conn, `COPY (SELECT ${columnList(table)} FROM (${select})${order}) TO ${qs(temp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupSize})`, params)
   } catch (err) {
-    await fs.rm(temp, { force: true })
+    // The write's own error is the one to report, even when the temp file cannot be removed (the next start does).
+    await fs.rm(temp, { force: true }).catch(() => {})
     throw err
   }
   return temp
@@ -36,7 +37,8 @@ export async function commitTemp (temp: string, target: string, beforeRename?: (
     await beforeRename?.()
     await commitFile(temp, target)
   } catch (err) {
-    await fs.rm(temp, { force: true })
+    // The write's own error is the one to report, even when the temp file cannot be removed (the next start does).
+    await fs.rm(temp, { force: true }).catch(() => {})
     throw err
   }
 }

@@ -133,12 +133,14 @@ export function createStagingWriter (dir: string, options: StagingOptions): Stag
 /** Runs `fn` with a fresh work folder under `tmpDir` and a staging writer in it; both are gone afterwards. */
 export async function withStaging<T> (tmpDir: string, prefix: string, options: StagingOptions, fn: (staging: StagingWriter, dir: string) => Promise<T>): Promise<T> {
   const dir = path.join(tmpDir, `${prefix}-${randomUUID()}`)
-  await fs.mkdir(dir, { recursive: true })
+  // Not recursive: the lake makes tmpDir at start, and a recursive mkdir reports a read-only disk as ENOENT (which
+  // would answer 500 instead of 503 LAKE_UNAVAILABLE).
+  await fs.mkdir(dir)
   const staging = createStagingWriter(dir, options)
   try {
     return await fn(staging, dir)
   } finally {
     staging.abort()
-    await fs.rm(dir, { recursive: true, force: true })
+    await fs.rm(dir, { recursive: true, force: true }).catch(() => {})
   }
 }

@@ -55,6 +55,8 @@ export function installRunRecorder (app: FastifyInstance, runs: RunLog, secrets:
     // A body's planId is the caller's word, even when validation refused it: kept only as long as a plan id can be.
     const planId = named === null ? null : truncate(named, maxPlanIdChars)
     const message = httpStatus >= 400 && typeof payload?.message === 'string' ? secrets.scrubDeep(payload.message, { maxChars: maxRunErrorChars }) : null
+    // A code from the one error table (short, never a secret): the run summary tells "not configured" from a failure by it.
+    const code = httpStatus >= 400 && typeof payload?.code === 'string' && /^[A-Z_]{1,40}$/.test(payload.code) ? payload.code : undefined
     await runs.record({
       step,
       startedAt: new Date(Date.now() - reply.elapsedTime).toISOString(),
@@ -63,6 +65,7 @@ export function installRunRecorder (app: FastifyInstance, runs: RunLog, secrets:
       httpStatus,
       counts: httpStatus >= 400 ? {} : countsOf(payload),
       error: message,
+      ...(code !== undefined ? { code } : {}),
       planId,
     })
   })

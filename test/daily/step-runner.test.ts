@@ -80,10 +80,12 @@ describe('the step runner, granular steps', () => {
     })
   })
 
-  it('a route that does not exist yet is "not available"; a refused plan is a failure with its message', async () => {
+  it('a route that does not exist yet is "not available"; a stage without its credential is "not configured"; a refused plan is a failure with its message', async () => {
     expect(await runStep(granular, { call: scripted({}).call })).toMatchObject({ kind: 'finished', summary: { status: 'not_available' } })
     const refused = scripted({ '/v1/toy/things/plan': () => error(503, 'NOT_CONFIGURED', 'Toy is not configured: set TOY_KEY') })
-    expect(await runStep(granular, { call: refused.call })).toMatchObject({ kind: 'finished', summary: { status: 'failed', message: 'NOT_CONFIGURED: Toy is not configured: set TOY_KEY' } })
+    expect(await runStep(granular, { call: refused.call })).toMatchObject({ kind: 'finished', summary: { status: 'not_configured', message: 'NOT_CONFIGURED: Toy is not configured: set TOY_KEY' } })
+    const down = scripted({ '/v1/toy/things/plan': () => error(503, 'LAKE_UNAVAILABLE', 'the lake cannot be opened') })
+    expect(await runStep(granular, { call: down.call })).toMatchObject({ kind: 'finished', summary: { status: 'failed', message: 'LAKE_UNAVAILABLE: the lake cannot be opened' } })
     const thrown: RouteCaller = async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:8080') }
     expect(await runStep(granular, { call: thrown })).toMatchObject({ kind: 'finished', summary: { status: 'failed', message: 'connect ECONNREFUSED 127.0.0.1:8080' } })
   })

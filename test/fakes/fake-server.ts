@@ -24,6 +24,10 @@ export type Fault =
   | { kind: 'hang' }
   | { kind: 'malformed' }
   | { kind: 'truncated' }
+  /** The real answer, cut off after `bytes` of its body (default half) by a TCP reset: a connection lost mid-body. */
+  | { kind: 'reset', bytes?: number }
+  /** The real answer, its body trickled `chunkBytes` (default 16) at a time every `intervalMs`. */
+  | { kind: 'slow', intervalMs: number, chunkBytes?: number }
 
 export type Matcher = string | RegExp | ((request: FakeRequest) => boolean)
 
@@ -100,13 +104,46 @@ export async function createFakeServer (name = 'fake'): Promise<FakeServer> {
     socket.on('close', () => sockets.delete(socket))
   })
 
+  function serialise (response: FakeResponse): { body: Buffer, headers: Record<string, string> } {
+    const body = Buffer.from(response.text ?? (response.json === undefined ? '' : JSON.stringify(response.json)))
+    return { body, headers: { 'content-type': response.text !== undefined ? 'text/plain' : 'application/json', ...response.headers } }
+  }
+
   function send (res: http.ServerResponse, response: FakeResponse): void {
-    const body = response.text ?? (response.json === undefined ? '' : JSON.stringify(response.json))
-    res.writeHead(response.status ?? 200, {
-      'content-type': response.text !== undefined ? 'text/plain' : 'application/json',
-      ...response.headers,
-    })
+    const { body, headers } = serialise(response)
+    res.writeHead(response.status ?? 200, headers)
     res.end(body)
+  }
+
+  async function answer (request: FakeRequest): Promise<FakeResponse> {
+    for (const route of routes) {
+      if (route.method !== request.method) continue
+      const match = route.pattern.exec(request.path)
+      if (!match) continue
+      const params = Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)]))
+      return route.handler(request, params)
+    }
+    return { status: 404, json: { error: { status: 404, message: `${name} fake has no route ${request.method} ${request.path}` } } }
+  }
+
+  /** Sends the real answer with its full Content-Length, then only part of the body or all of it slowly. */
+  async function misbehave (res: http.ServerResponse, request: FakeRequest, fault: Extract<Fault, { kind: 'reset' | 'slow' }>): Promise<void> {
+    const response = await answer(request)
+    const { body, headers } = serialise(response)
+    res.writeHead(response.status ?? 200, { ...headers, 'content-length': String(body.length) })
+    if (fault.kind === 'reset') {
+      res.write(body.subarray(0, fault.bytes ?? Math.floor(body.length / 2)))
+      // A reset discards what the peer has not read yet: give the part time to arrive first.
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      res.socket?.resetAndDestroy()
+      return
+    }
+    const step = fault.chunkBytes ?? 16
+    for (let at = 0; at < body.length && !res.destroyed; at += step) {
+      res.write(body.subarray(at, at + step))
+      await new Promise((resolve) => setTimeout(resolve, fault.intervalMs))
+    }
+    res.end()
   }
 
   async function handle (request: FakeRequest, res: http.ServerResponse): Promise<void> {
@@ -133,20 +170,16 @@ export async function createFakeServer (name = 'fake'): Promise<FakeServer> {
           res.write('{"items": [{"trunc')
           res.socket?.destroy()
           return
+        case 'reset':
+        case 'slow':
+          await misbehave(res, request, fault)
+          return
         case 'delay':
           await new Promise((resolve) => setTimeout(resolve, fault.ms))
           break
       }
     }
-    for (const route of routes) {
-      if (route.method !== request.method) continue
-      const match = route.pattern.exec(request.path)
-      if (!match) continue
-      const params = Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)]))
-      send(res, await route.handler(request, params))
-      return
-    }
-    send(res, { status: 404, json: { error: { status: 404, message: `${name} fake has no route ${request.method} ${request.path}` } } })
+    send(res, await answer(request))
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -177,3 +177,24 @@ describe('filling plays from resolved tracks', () => {
     }
   })
 })
+
+describe('plays imported after their track was resolved', () => {
+  it('are filled too (the tracks plan will not pick their track again)', async () => {
+    const t = await buildTestApp({}, { refillScheduler: () => ({ cancel () {} }) })
+    try {
+      const entry = (ts: string) => ({ ts, ms_played: 200_000, spotify_track_uri: `spotify:track:${'a'.repeat(22)}`, master_metadata_track_name: 'Song', master_metadata_album_artist_name: 'Band', master_metadata_album_album_name: 'Album' })
+      const importPlays = (entries: unknown[]) => t.app.inject({ method: 'POST', url: '/v1/ingest/streaming-history', payload: entries })
+      const unfilled = async () => ((await t.app.inject({ method: 'GET', url: '/v1/tables/tracks_played?limit=1000' })).json().rows as Array<{ artist_id: string | null }>).filter((r) => r.artist_id === null).length
+
+      expect((await importPlays([entry('2025-01-01T10:00:00Z')])).statusCode).toBe(200)
+      const track = { track_id: 'a'.repeat(22), track_name: 'Song', artist_id: 'b'.repeat(22), artist_name: 'Band', album_id: 'c'.repeat(22), album_name: 'Album', fetched_at: '2026-01-01T00:00:00.000Z' }
+      expect((await t.app.inject({ method: 'POST', url: '/v1/spotify/tracks/write', payload: { records: [track] } })).statusCode).toBe(200)
+      expect(await unfilled()).toBe(0)
+
+      expect((await importPlays([entry('2025-02-01T10:00:00Z'), entry('2025-02-01T11:00:00Z')])).json().inserted).toBe(2)
+      expect(await unfilled()).toBe(0)
+    } finally {
+      await t.close()
+    }
+  })
+})
