@@ -380,7 +380,6 @@ async function measureOpenWeather (world: World, places: number, rows: DailyRow[
 
 export async function runDailyBench (options: DailyBenchOptions): Promise<{ failed: boolean, table: string, logs: string[] }> {
   const loadAtStart = os.loadavg()[0]!
-  const started = performance.now()
   const { progress } = options
   const params = options.small ? smallWorld : fullWorld
   const musicbrainzRate = options.small ? 50 : 20
@@ -458,7 +457,7 @@ export async function runDailyBench (options: DailyBenchOptions): Promise<{ fail
     await musicbrainz.fake.close()
     await fs.rm(workDir, { recursive: true, force: true })
   }
-  await measureOpenWeather(world, options.small ? 5 : 60, rows, checks, progress)
+  await measureOpenWeather(world, options.small ? 3 : 60, rows, checks, progress)
 
   const stage = chain?.stage
   const newArtists = world.artists.length
@@ -483,7 +482,8 @@ export async function runDailyBench (options: DailyBenchOptions): Promise<{ fail
       { target: 'Spotify: zero 429s', value: String(spotify.gate.refused), verdict: verdict(spotify.gate.refused === 0) },
       { target: 'service peak RSS < 200 MB through the whole run', value: `${Math.round(runPeak / MB)} MB`, verdict: verdict(runPeak < targets.peakRss) },
       { target: 'warehouse build process peak RSS < 200 MB', value: chain?.warehouse ? `${Math.round(chain.warehouse.childPeak / MB)} MB` : '-', verdict: verdict((chain?.warehouse?.childPeak ?? Infinity) < targets.peakRss) },
-      ...(options.small ? [{ target: '--small under a minute', value: `${((performance.now() - started) / 1000).toFixed(0)} s (without the build)`, verdict: verdict(performance.now() - started < 60_000) }] : []),
+      // performance.now() counts from the process start: the whole command, the dist/ build included.
+      ...(options.small ? [{ target: '--small under a minute', value: `${(performance.now() / 1000).toFixed(0)} s (the whole command, dist/ build included)`, verdict: verdict(performance.now() < 60_000) }] : []),
     ],
   }
   const machine = machineLine(loadAtStart)

@@ -42,12 +42,12 @@ export const fullWorld: WorldParams = {
 /** `--small`: the same code paths on a lake a CI run gets through in seconds. */
 export const smallWorld: WorldParams = {
   ...fullWorld,
-  plays: 20_000,
+  plays: 10_000,
   years: 2,
-  artists: 300,
-  albums: 600,
-  tracks: 1_200,
-  areas: 80,
+  artists: 150,
+  albums: 200,
+  tracks: 400,
+  areas: 40,
 }
 
 /** Small deterministic PRNG (mulberry32). */
