@@ -71,7 +71,7 @@ export async function importFloor (jsonFiles: readonly string[], workDir: string
  * failure backoff, most weighty first, ties by key. The same question the service's plan answers, asked of DuckDB
  * directly.
  */
-const credited = `SELECT unnest(CASE WHEN len(artist_ids) > 0 THEN artist_ids ELSE [artist_id] END) AS id FROM tracks_played WHERE artist_id IS NOT NULL`
+const credited = 'SELECT unnest(CASE WHEN len(artist_ids) > 0 THEN artist_ids ELSE [artist_id] END) AS id FROM tracks_played WHERE artist_id IS NOT NULL'
 const planCandidates: Record<string, { stage: string, resource: string, candidates: string, done: string }> = {
   'spotify-tracks': {
     stage: 'spotify',
