@@ -1,6 +1,8 @@
-// npm run bench: measures import time and memory, Spotify calls per entity, plan latency and the MusicBrainz stage's
-// calls and pacing against the real service (a child process) and fake upstreams on 127.0.0.1. Prints a table; exits 1
-// only when a correctness check fails. `npm run bench -- musicbrainz` runs one section (import, spotify, plans, musicbrainz).
+// npm run bench: the whole Daily ETL at full scale on one generated world (bench/daily.ts): the import, every step of the
+// chain through the production service against fakes at the real services' rate rules, each plan beside its bare query;
+// one table and bench/results.json. `npm run bench -- --small` runs the same code paths on a small world in under a
+// minute (CI runs it). Named sections run the older measures on their own lakes, each with its own service:
+// `npm run bench -- import spotify plans geography musicbrainz warehouse`. Exits 1 only when a correctness check fails.
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -13,6 +15,7 @@ import { runGranular } from './bench/granular.ts'
 import { ok } from './lib/http.ts'
 import { buildLargeLake, lakePlays, type LargeLake } from './bench/lake-fixture.ts'
 import { measureMusicBrainz, musicbrainzBench } from './bench/musicbrainz.ts'
+import { runDailyBench } from './bench/daily.ts'
 import { measureWarehouseBuilds } from './bench/warehouse.ts'
 import { addEnrichment } from './bench/warehouse-fixture.ts'
 import { createReport, formatTable, mb, ms, type Report } from './bench/report.ts'
@@ -310,13 +313,38 @@ function machine (): string {
   return `machine: ${cpus[0]?.model ?? 'unknown cpu'} × ${cpus.length}, ${mb(os.totalmem())} RAM, ${os.type()} ${os.release()}, node ${process.version}, ${load}`
 }
 
-/** `npm run bench -- import plans` (or `-- --only warehouse`) runs only those measures. */
-const only = new Set(process.argv.slice(2).filter((arg) => arg !== '--only'))
-const wanted = (name: string): boolean => only.size === 0 || only.has(name)
+const sections = ['import', 'spotify', 'plans', 'geography', 'musicbrainz', 'warehouse']
+const args = process.argv.slice(2).filter((arg) => arg !== '--only')
+const small = args.includes('--small')
+// The full world's granular steps take hours on a busy 2-core machine (60,000 tracks in batches of 50, 40,000 albums
+// in batches of 20): each stops at this many seconds unless `--step-seconds=0`; its row says how far it got.
+const stepSecondsArg = args.find((arg) => arg.startsWith('--step-seconds='))
+const stepSeconds = stepSecondsArg ? Number(stepSecondsArg.split('=')[1]) : small ? 0 : 180
+if (!Number.isFinite(stepSeconds) || stepSeconds < 0) {
+  console.error(`--step-seconds takes a number of seconds (0: no time box), got ${stepSecondsArg}`)
+  process.exit(2)
+}
+const only = new Set(args.filter((arg) => !arg.startsWith('--')))
+const unknown = [...only].filter((name) => name !== 'daily' && !sections.includes(name))
+if (unknown.length > 0) {
+  console.error(`unknown section ${unknown.join(', ')}: the sections are daily (the default), ${sections.join(', ')}; --small for a small daily run`)
+  process.exit(2)
+}
+const wanted = (name: string): boolean => only.has(name)
+const daily = only.size === 0 || only.has('daily')
 
-const report = createReport()
 progress('building dist/ (the service runs as in production)')
 await buildProduction()
+let failed = false
+if (daily) {
+  const resultsFile = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'bench', small ? 'results-small.json' : 'results.json')
+  const run = await runDailyBench({ small, resultsFile, progress, ...(stepSeconds > 0 ? { stepSeconds } : {}) })
+  console.log(`\n${run.table}\n`)
+  console.log(`written: ${path.relative(process.cwd(), resultsFile)}`)
+  if (run.logs.length > 0) serviceLogs.push({ name: 'daily', lines: run.logs })
+  failed ||= run.failed
+}
+const report = createReport()
 if (wanted('import')) await measureImport(report)
 if (wanted('spotify')) {
   await measureSpotifyCalls(report, false)
@@ -327,10 +355,12 @@ if (wanted('geography')) await measureGeography(report)
 if (wanted('musicbrainz')) await measureMusicBrainzStage(report)
 if (wanted('warehouse')) await measureWarehouse(report)
 
-console.log(`\n${formatTable(report.rows)}\n`)
+if (report.rows.length > 0) {
+  console.log(`\n${formatTable(report.rows)}\n`)
+  console.log(machine())
+}
 for (const { name, lines } of serviceLogs) {
   console.log(`service log (${name}, warn and above): ${lines.length} line(s)`)
   for (const line of lines.slice(0, logLinesShown)) console.log(`  ${line}`)
 }
-console.log(machine())
-process.exitCode = report.failed() ? 1 : 0
+process.exitCode = failed || report.failed() ? 1 : 0

@@ -56,8 +56,8 @@ export async function fetchBatch<Body, Rec> (options: {
   }
   const result = toCall.length > 0 ? await options.lookup(toCall) : { found: [], missing: [], calls: 0 }
   outcome.calls = result.calls
+  await raw.saveAll(source, result.found.map((found) => ({ name: found.id, record: { fetchedAt, url: found.url, status: 200, body: found.body } })))
   for (const found of result.found) {
-    await raw.save(source, found.id, { fetchedAt, url: found.url, status: 200, body: found.body })
     const record = toRecord(found.body, found.id, fetchedAt)
     if (record) outcome.records.push(record)
     else outcome.failures.push({ entity_id: found.id, reason: options.unreadable, http_status: 200, failed_at: fetchedAt })

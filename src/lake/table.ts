@@ -161,10 +161,10 @@ export class RowProblem extends Error {
 }
 
 /**
- * The row as the lake stores it: every column present (null when absent), strings well-formed, integers within the
- * column type, timestamps in one canonical form. Throws RowProblem naming the column when a value cannot be stored.
+ * The row as the lake stores it: every column present (null when absent, or left out with `omitNulls`), strings
+ * well-formed, integers within the column type, timestamps in one canonical form. Throws RowProblem naming the column when a value cannot be stored.
  */
-export function storableRow (table: TableDef, row: Record<string, unknown>, repairs: Repairs): Record<string, unknown> {
+export function storableRow (table: TableDef, row: Record<string, unknown>, repairs: Repairs, options: { omitNulls?: boolean } = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const col of table.columns) {
     let value: unknown
@@ -177,7 +177,8 @@ export function storableRow (table: TableDef, row: Record<string, unknown>, repa
     if ((value === null || (value === '' && table.key.includes(col.name))) && (!col.nullable || table.key.includes(col.name))) {
       throw new RowProblem(col.name, `is required${table.key.includes(col.name) ? `: it is part of the key of ${table.name}` : ''}`)
     }
-    out[col.name] = value
+    // omitNulls: the staging writer leaves nulls out (a missing field reads as NULL).
+    if (value !== null || !options.omitNulls) out[col.name] = value
   }
   return out
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { column as c, defineTable, partitionStorable, required } from '../../src/lake/table.ts'
-import { parseTimestamp, preview } from '../../src/lake/values.ts'
+import { isCanonicalInstant, parseTimestamp, preview } from '../../src/lake/values.ts'
 
 const table = defineTable({
   name: 't',
@@ -47,5 +47,26 @@ describe('what the lake can store (the schema and the column agree)', () => {
   it('quotes a short prefix of a bad value, never all of it', () => {
     expect(preview('a'.repeat(1000))).toBe(`"${'a'.repeat(40)}…"`)
     expect(preview(12)).toBe('12')
+  })
+})
+
+describe('the canonical-instant fast path (isCanonicalInstant)', () => {
+  it('takes only real instants in Date#toISOString form, so nothing it lets through skips a check', () => {
+    for (const ok of ['2024-02-29T23:59:59.999Z', '0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z']) {
+      expect(isCanonicalInstant(ok), ok).toBe(true)
+      expect(isCanonicalInstant(ok)).toBe(new Date(ok).toISOString() === ok)
+    }
+    for (const bad of [
+      '0000-01-01T00:00:00.000Z', '2023-02-29T00:00:00.000Z', '2024-04-31T00:00:00.000Z', '2024-13-01T00:00:00.000Z',
+      '2024-01-01T24:00:00.000Z', '2024-01-01T23:60:00.000Z', '2024-01-01T23:59:60.000Z', '2024-01-01T00:00:00.00aZ',
+      '2024-01-01 00:00:00.000Z', '2024-01-01T00:00:00.000+', '2024-01-01T00:00:00Z', '+02024-01-01T00:00:00.000Z',
+      '2024-0a-01T00:00:00.000Z', '2024-01-01T00:00:00.000z', '2024-01-01T00:00:00.0\uD800Z',
+    ]) expect(isCanonicalInstant(bad), bad).toBe(false)
+  })
+
+  it('leaves every other form to the strict parser: offsets are still converted, impossible dates still refused', () => {
+    expect(partitionStorable(table, [{ id: 'a', at: '2024-01-01T01:00:00+01:00' }]).storable[0]?.at).toBe('2024-01-01T00:00:00.000Z')
+    expect(partitionStorable(table, [{ id: 'a', at: '2023-02-29T00:00:00.000Z' }]).rejected).toHaveLength(1)
+    expect(partitionStorable(table, [{ id: 'a', at: '0000-01-01T00:00:00.000Z' }]).rejected).toHaveLength(1)
   })
 })

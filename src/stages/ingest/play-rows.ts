@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { PlayRow, PlaySource } from './tables.ts'
 
 /** A play as a source hands it to the store: identity and time always, everything else when the source has it. */
@@ -22,5 +22,6 @@ const normalise = (value: string | null | undefined): string => (value ?? '').no
  */
 export function playId (source: PlaySource, userId: string, playedAtMs: number, trackId: string | null, artistName: string | null, trackName: string | null): string {
   const track = trackId ?? `name:${normalise(artistName)}\u0001${normalise(trackName)}`
-  return createHash('sha256').update(`${source}\u0001${userId}\u0001${playedAtMs}\u0001${track}`).digest('hex').slice(0, 32)
+  // crypto.hash: the same digest as createHash().update().digest(), a third of the cost for short inputs.
+  return hash('sha256', `${source}\u0001${userId}\u0001${playedAtMs}\u0001${track}`, 'hex').slice(0, 32)
 }

@@ -83,7 +83,8 @@ export function createUpdateMbids (deps: {
     defaultMaxSeconds: 300,
     async run () {
       await deps.settlePlays?.()
-      const changed = await deps.lake.write([deps.artists, deps.plays], (tx) => updates.run(tx))
+      // Lean, as the plays refill: it rewrites every play, and the service's peak must stay within 200 MB.
+      const changed = await deps.lake.write([deps.artists, deps.plays], (tx) => updates.run(tx), { lean: true })
       return { processed: changed.artists + changed.plays, remaining: 0, status: 'complete', ...changed }
     },
   }

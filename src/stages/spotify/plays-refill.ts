@@ -5,9 +5,9 @@ import type { TableDef } from '../../lake/table.ts'
 import { spotifyTracks } from './tables.ts'
 
 /**
- * Fills plays lacking track metadata from spotify_tracks, a little after track resolution writes. Filling rewrites all
- * of tracks_played (about 2 s at a million plays), so the writes of a resolution run do not each pay it: they ask,
- * and one refill runs after the last ask, while n8n fetches the next batch. Readers that need the filled plays
+ * Fills plays lacking track metadata from spotify_tracks, a while after track resolution writes. Filling rewrites all
+ * of tracks_played (2–10 s at a million plays), so the writes of a resolution run do not each pay it: they ask, and
+ * one refill runs `delayMs` after the last ask. Readers that need the filled plays
  * (the table routes, the artist and album plans) wait for it with `flush`. Until then spotify_tracks holds what the
  * plays will get, so a crash loses nothing: the next start refills.
  */
@@ -30,6 +30,9 @@ export const timerScheduler: Scheduler = (run, ms) => {
   timer.unref()
   return { cancel: () => clearTimeout(timer) }
 }
+
+/** How long after the last request a refill runs, unless a reader flushes it sooner. */
+export const refillDelayMs = 30_000
 
 /** A failed refill (a full disk, say) is tried again after this, and on the next flush. */
 const retryAfterFailureMs = 30_000
@@ -65,7 +68,9 @@ export function playsFill (plays: TableDef) {
 export function createPlaysRefill (deps: { lake: Lake, plays: TableDef, log: FastifyBaseLogger, delayMs?: number, scheduler?: Scheduler }): PlaysRefill {
   const { lake, plays, log } = deps
   const fill = playsFill(plays)
-  const delayMs = deps.delayMs ?? 1000
+  // Long enough that the next batch of a run always asks before it (a batch takes seconds on a busy machine, and a
+  // refill that ran between batches would hold spotify_tracks for as long as it rewrites a million plays).
+  const delayMs = deps.delayMs ?? refillDelayMs
   const scheduler = deps.scheduler ?? timerScheduler
   let timer: { cancel (): void } | undefined
   let running: Promise<void> | undefined
@@ -83,7 +88,9 @@ export function createPlaysRefill (deps: { lake: Lake, plays: TableDef, log: Fas
     timer = undefined
     wanted = false
     const started = Date.now()
-    running = lake.write([plays, spotifyTracks], (tx) => fill.run(tx))
+    // Lean (one DuckDB thread, freed memory handed back at once): rewriting a million plays grows the service by
+    // ~60 MB instead of ~125 MB, at 2-3× the time, in the background (scripts/bench/rewrite-memory.ts).
+    running = lake.write([plays, spotifyTracks], (tx) => fill.run(tx), { lean: true })
       .then((filled) => {
         failed = false
         if (filled > 0) log.info({ filled, ms: Date.now() - started }, 'filled plays from resolved tracks')
