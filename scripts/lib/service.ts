@@ -91,10 +91,10 @@ function describeLine (line: string): string {
   }
 }
 
-/** Compiles src/ to dist/ like `npm run build`. */
+/** Builds dist/ as `npm run build` does. */
 export async function buildProduction (): Promise<void> {
-  const tsc = new URL('node_modules/typescript/bin/tsc', repoRoot).pathname
-  const child = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: repoRoot.pathname, stdio: 'inherit' })
+  // `npm run build` itself: tsc, then the files it copies beside the code (the warehouse's SQL project, the reports page).
+  const child = spawn('npm', ['run', '--silent', 'build'], { cwd: repoRoot.pathname, stdio: 'inherit' })
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
   if (code !== 0) throw new Error(`the build failed (${code})`)
 }
