@@ -126,6 +126,8 @@ export async function createN8n (env: Record<string, string>): Promise<N8n> {
       // The run data decides, not the exit code: n8n's CLI has been seen to exit 1 after printing a successful run
       // (shutting its task broker down). A run that printed no run data, or one that failed, still fails here.
       if (result.code !== 0) console.log(`[e2e] n8n ${args.join(' ')} exited ${result.code}; judging by the printed run data`)
+      // E2E_DUMP_DIR keeps what n8n printed for each run, to read a surprising answer in full.
+      if (process.env.E2E_DUMP_DIR) await fs.writeFile(path.join(process.env.E2E_DUMP_DIR, `${id}-${Date.now()}.out`), `${result.stdout}\n--- stderr ---\n${result.stderr}`)
       try {
         return lastNodeItems(result.stdout, id)
       } catch (err) {
