@@ -78,6 +78,17 @@ async function table (service: Api, name: string): Promise<Row[]> {
 const snapshot = async (ctx: Context, names: string[]): Promise<string> =>
   JSON.stringify(await Promise.all(names.map(async (n) => (await ctx.table(n)).map((r) => JSON.stringify(r)).sort())))
 
+/** The rows of two snapshots that differ, table by table: what a failed "no row changed" needs to show. */
+function snapshotDiff (names: string[], before: string, after: string): string {
+  const [a, b] = [JSON.parse(before) as string[][], JSON.parse(after) as string[][]]
+  return names.flatMap((name, i) => {
+    const [was, now] = [new Set(a[i]), new Set(b[i])]
+    const gone = [...was].filter((r) => !now.has(r))
+    const added = [...now].filter((r) => !was.has(r))
+    return gone.length + added.length === 0 ? [] : [`${name}: was ${gone.join(' ')} now ${added.join(' ')}`]
+  }).join('\n').slice(0, 6000)
+}
+
 /** The fake world: a catalog with a few ids Spotify does not know, plays to poll, an export and ListenBrainz listens. */
 function seedUpstreams (spotify: FakeSpotify, listenbrainz: FakeListenBrainz) {
   const catalog = seedCatalog(spotify, { artists: 40, tracksPerArtist: 2, devMode: true })
@@ -611,11 +622,12 @@ const dailyPhases: Array<{ name: string, run: (ctx: Context) => Promise<void> }>
       const before = upstreamRequests(ctx)
       const martsBefore = (await ctx.service.call('GET', '/v1/warehouse')).body.models
       const { summary, runs } = await runDaily(ctx)
+      const changed = snapshotDiff(tables, rowsBefore, await snapshot(ctx, tables))
       const status = Object.fromEntries(summary.stages.map((s: Row) => [s.step, s.status]))
       for (const step of dailyChain) {
         // The warehouse is rebuilt every run; parsing reads the area answers the last walk landed (and changes nothing).
         const allowed = step.name === 'warehouse-build' ? ['done'] : step.name === 'musicbrainz-parse' ? ['done', 'nothing_to_do'] : ['nothing_to_do']
-        assert.ok(allowed.includes(status[step.name]), `${step.name}: ${status[step.name]}, wanted ${allowed.join(' or ')}`)
+        assert.ok(allowed.includes(status[step.name]), `${step.name}: ${status[step.name]}, wanted ${allowed.join(' or ')}; rows changed:\n${changed}`)
       }
       assert.equal(summary.stages.reduce((n: number, s: Row) => n + s.upstreamCalls, 0), 0, 'no fetch called an upstream')
       assertOneStraightRun(runs)
