@@ -14,10 +14,14 @@ import { backgroundWrites, type BackgroundWrites, type RawAnswers } from './raw-
 import { mbzAreaHierarchy, mbzAreas, mbzArtistInfo, type AreaHierarchyRow, type AreaRow } from './tables.ts'
 import type { MusicBrainzTransport } from './transport.ts'
 
-/** The hierarchy columns this stage owns, as one comparable string. */
+/**
+ * The hierarchy columns this stage owns, as one comparable string. Not `country_code`: the geography stage settles it
+ * (a former country's code, a territory's own), and MusicBrainz's code is in `path` already. Compared, it made every
+ * parse after a geography run see East Germany's row as changed and clear its geography, run after run.
+ */
 function ownPart (row: AreaHierarchyRow): string {
   const path = (row.path ?? []).map((p) => [p.id, p.type, p.name, (p.iso_3166_1 ?? []).join(','), (p.iso_3166_2 ?? []).join(',')])
-  return JSON.stringify([row.area_type, row.area_name, path, row.city, row.municipality, row.district, row.county, row.subdivision, row.subdivision_code, row.country, row.country_code, row.island])
+  return JSON.stringify([row.area_type, row.area_name, path, row.city, row.municipality, row.district, row.county, row.subdivision, row.subdivision_code, row.country, row.island])
 }
 
 /**

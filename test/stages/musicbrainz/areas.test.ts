@@ -1,5 +1,7 @@
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
+import { chainChanged } from '../../../src/stages/musicbrainz/areas.ts'
+import { hierarchyRow } from '../../../src/stages/musicbrainz/mappers.ts'
 import { runStep, tableRows } from '../../helpers/granular.ts'
 import { trapWorld } from './world.ts'
 
@@ -122,5 +124,23 @@ describe('POST /v1/musicbrainz/areas/hierarchy', () => {
     const calls = w.fake.calls()
     expect((await hierarchy(w)).body).toMatchObject({ done: true, processed: 0 })
     expect(w.fake.calls()).toBe(calls)
+  })
+})
+
+describe('chainChanged', () => {
+  const eastGermany = { id: 'd907b0ac-2956-386f-a246-62d55779aae1', type: 'Country', name: 'East Germany', iso_3166_1: ['XG'], iso_3166_2: [], sort_name: null, parent_id: null, fetched_at: '2026-01-01T00:00:00.000Z' }
+  const stalinstadt = { id: '790c79b3-4d62-4132-9a24-cc06641896d9', type: 'City', name: 'Stalinstadt', iso_3166_1: [], iso_3166_2: [], sort_name: null, parent_id: eastGermany.id, fetched_at: '2026-01-01T00:00:00.000Z' }
+
+  it('leaves a row alone whose country code the geography stage settled (East Germany: XG → DE)', () => {
+    const fresh = hierarchyRow([stalinstadt, eastGermany])!
+    expect(fresh.country_code).toBe('XG')
+    const stored = { ...fresh, country_code: 'DE', continent: 'Europe', continent_code: 'EU' as const, params: 'Stalinstadt,DE', geo_at: '2026-11-30T14:50:55.730Z' }
+    expect(chainChanged(fresh, stored)).toBe(false)
+  })
+
+  it('sees a changed chain: another parent, or another code of the country', () => {
+    const stored = hierarchyRow([stalinstadt, eastGermany])!
+    expect(chainChanged(hierarchyRow([stalinstadt, { ...eastGermany, iso_3166_1: ['DD'] }])!, stored)).toBe(true)
+    expect(chainChanged(hierarchyRow([{ ...stalinstadt, name: 'Eisenhüttenstadt' }, eastGermany])!, stored)).toBe(true)
   })
 })
