@@ -33,7 +33,7 @@ const StageSummarySchema = Type.Object({
   processed: Type.Integer({ description: 'items handled (granular: items of the batches fetched; simple: the step\'s own units)' }),
   total: Type.Integer({ description: 'items there were to handle' }),
   calls: Type.Integer({ description: 'route calls made' }),
-  upstreamCalls: Type.Integer({ description: 'upstream requests made by the fetches of a granular step' }),
+  upstreamCalls: Type.Integer({ description: 'upstream requests made by the fetches of a granular step, or by the calls of a simple step that reports them (the area hierarchy walk)' }),
   failedBatches: Type.Integer(),
   seconds: Type.Number({ description: 'time spent in the stage\'s calls' }),
   retryAfterSeconds: Type.Optional(Type.Number()),

@@ -104,7 +104,8 @@ function simpleStage (step: StepDescriptor, records: RunRecord[]): StageSummary 
   const answered = calls.filter((r) => r.status !== 'error')
   const processed = sum(answered.map((r) => count(r, 'processed')))
   const remaining = last.status === 'error' ? 0 : count(last, 'remaining')
-  const result: StageSummary = { ...summary, processed, total: processed + remaining }
+  // The hierarchy walk reports its MusicBrainz requests as `calls`; the steps that call nobody report none.
+  const result: StageSummary = { ...summary, processed, total: processed + remaining, upstreamCalls: sum(answered.map((r) => count(r, 'calls'))) }
   const failed = calls.find((r) => r.status === 'error')
   if (failed) return { ...result, ...failure(failed) }
   if (last.status === 'rate_limited') {

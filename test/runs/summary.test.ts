@@ -81,6 +81,11 @@ describe('a simple stage', () => {
     expect(summariseStage(hierarchy, [call(5, 3), call(3, 0), call(0, 0)])).toMatchObject({ status: 'done', processed: 8, total: 8, calls: 3 })
   })
 
+  it('counts the upstream requests its calls report', () => {
+    const walked = [rec('musicbrainz.areas.hierarchy', { processed: 4, remaining: 0, calls: 7 }), rec('musicbrainz.areas.hierarchy', { processed: 0, remaining: 0, calls: 0 })]
+    expect(summariseStage(hierarchy, walked)).toMatchObject({ status: 'done', upstreamCalls: 7 })
+  })
+
   it('had nothing to do when no call processed anything', () => {
     expect(summariseStage(hierarchy, [call(0, 0)])).toMatchObject({ status: 'nothing_to_do', processed: 0, total: 0 })
   })
