@@ -4,6 +4,7 @@ import path from 'node:path'
 import yazl from 'yazl'
 import { spotifyId } from '../../test/fakes/fake-spotify.ts'
 import { exportEntry, podcastEntry, type ExportEntry } from '../../test/helpers/export.ts'
+import { mulberry32 } from '../../test/helpers/random.ts'
 
 export const folder = 'Spotify Extended Streaming History'
 const firstYear = 2015
@@ -31,17 +32,6 @@ export interface GeneratedExport {
   /** rows that repeat the row before them in the same file */
   repeats: number
   tracks: number
-}
-
-/** Small deterministic PRNG (mulberry32): the same export on every run. */
-function random (seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6D2B79F5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const isoSeconds = (msSinceEpoch: number): string => new Date(Math.floor(msSinceEpoch / 1000) * 1000).toISOString().replace('.000Z', 'Z')
@@ -106,7 +96,7 @@ function yearEntries (year: number, count: number, rnd: () => number, totals: Ge
 export async function generateExport (dir: string): Promise<GeneratedExport> {
   const years = lastYear - firstYear + 1
   const perYear = totalEntries / years
-  const rnd = random(20_150_101)
+  const rnd = mulberry32(20_150_101)
   const zipFile = path.join(dir, 'my_spotify_data.zip')
   const totals: GeneratedExport = { zipFile, zipBytes: 0, files: years, entries: 0, rows: 0, podcasts: 0, shortPlays: 0, repeats: 0, tracks: 0 }
   const seen = new Set<number>()

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs'
 import readline from 'node:readline'
 import { defaultGazetteerFile } from '../../src/stages/geography/gazetteer.ts'
 import { spotifyId } from '../../test/fakes/fake-spotify.ts'
+import { mulberry32 } from '../../test/helpers/random.ts'
 
 /**
  * One generated world for the whole Daily ETL bench: a listener's ten years of plays and the catalog behind them, as
@@ -50,16 +51,8 @@ export const smallWorld: WorldParams = {
   areas: 40,
 }
 
-/** Small deterministic PRNG (mulberry32). */
-export function random (seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6D2B79F5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The bench's seeded generator. */
+export const random = mulberry32
 
 const firstWords = ['Amber', 'Silver', 'Hollow', 'Velvet', 'Paper', 'Golden', 'Midnight', 'Electric', 'Quiet', 'Wild', 'Neon', 'Crystal', 'Broken', 'Northern', 'Lunar', 'Scarlet', 'Iron', 'Glass', 'Young', 'Old', 'Little', 'Big', 'Blue', 'Black', 'White', 'Red', 'Green', 'Ghost', 'Honey', 'Salt', 'Stone', 'Summer', 'Winter', 'Autumn', 'Spring', 'Atomic', 'Cosmic', 'Secret', 'Lost', 'Happy', 'Sad', 'Tiny', 'Giant', 'Lazy', 'Rapid', 'Gentle', 'Savage', 'Royal', 'Rusty', 'Frozen', 'Burning', 'Sleepy', 'Dusty', 'Shiny', 'Hidden', 'Distant', 'Mellow', 'Bitter', 'Sweet', 'Static', 'Sonic', 'Solar', 'Polar', 'Tidal', 'Urban', 'Rural', 'Modern', 'Ancient', 'Future', 'Fading', 'Rising', 'Falling', 'Dancing', 'Howling', 'Singing', 'Silent', 'Loud', 'Vivid', 'Pale', 'Dark', 'Bright', 'Cold', 'Warm', 'Soft', 'Hard', 'Heavy', 'Light', 'Fast', 'Slow', 'Deep', 'High', 'Low', 'Early', 'Late', 'Rare', 'Strange', 'Lucky', 'Proud', 'Brave', 'Calm']
 const secondWords = ['Harbour', 'Foxes', 'Machines', 'Rivers', 'Lanterns', 'Parade', 'Orchestra', 'Collective', 'Sisters', 'Brothers', 'Engines', 'Wolves', 'Birds', 'Pilots', 'Sailors', 'Tigers', 'Owls', 'Bears', 'Ravens', 'Hearts', 'Ghosts', 'Kings', 'Queens', 'Giants', 'Strangers', 'Lovers', 'Dreamers', 'Drifters', 'Runners', 'Riders', 'Mountains', 'Valleys', 'Oceans', 'Islands', 'Forests', 'Deserts', 'Cities', 'Streets', 'Gardens', 'Towers', 'Bridges', 'Castles', 'Comets', 'Planets', 'Stars', 'Moons', 'Suns', 'Clouds', 'Storms', 'Waves', 'Echoes', 'Shadows', 'Mirrors', 'Windows', 'Doors', 'Keys', 'Bells', 'Drums', 'Strings', 'Horns', 'Voices', 'Choir', 'Band', 'Trio', 'Quartet', 'Club', 'Society', 'Union', 'League', 'Circus', 'Carnival', 'Factory', 'Workshop', 'Laboratory', 'Academy', 'Institute', 'Assembly', 'Committee', 'Council', 'Republic', 'Empire', 'Kingdom', 'Nation', 'Tribe', 'Family', 'Gang', 'Crew', 'Army', 'Navy', 'Fleet', 'Signal', 'Station', 'Transit', 'Motel', 'Hotel', 'Diner', 'Theatre', 'Cinema', 'Radio', 'Television', 'Telephone', 'Telegraph', 'Satellite', 'Rocket', 'Saucer', 'Robot', 'Android', 'Cyborg', 'Wizard', 'Witches', 'Monks', 'Saints', 'Sinners', 'Angels', 'Demons', 'Heroes', 'Villains', 'Outlaws', 'Sheriffs', 'Cowboys', 'Pirates', 'Ninjas', 'Samurai', 'Knights', 'Dragons', 'Unicorns', 'Mermaids', 'Sirens', 'Nymphs', 'Elves', 'Dwarves', 'Trolls', 'Goblins', 'Orcs', 'Hobbits', 'Gnomes', 'Fairies', 'Pixies', 'Sprites', 'Spirits', 'Phantoms', 'Spectres', 'Wraiths', 'Zombies', 'Vampires', 'Werewolves', 'Mummies', 'Skeletons', 'Bones', 'Skulls', 'Roses', 'Lilies', 'Daisies', 'Tulips', 'Orchids', 'Violets', 'Poppies', 'Thorns', 'Leaves', 'Branches', 'Roots', 'Seeds', 'Fruits', 'Apples', 'Cherries', 'Lemons', 'Oranges', 'Peaches', 'Plums', 'Berries', 'Grapes', 'Melons', 'Figs', 'Dates', 'Olives', 'Pearls', 'Diamonds', 'Rubies', 'Emeralds', 'Sapphires', 'Opals', 'Jewels', 'Coins', 'Crowns', 'Thrones', 'Swords', 'Shields', 'Arrows', 'Spears', 'Axes', 'Hammers', 'Anvils', 'Furnaces', 'Ashes', 'Embers', 'Flames', 'Sparks', 'Fireflies', 'Moths', 'Bees', 'Ants', 'Spiders', 'Beetles', 'Crickets']

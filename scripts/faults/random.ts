@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../test/helpers/random.ts'
+
 /** A seeded generator (mulberry32): the same seed gives the same delays, data and fuzz values. */
 export interface Random {
   /** uniform in [0, 1) */
@@ -17,14 +19,7 @@ function hashName (seed: number, name: string): number {
 }
 
 export function createRandom (seed: number): Random {
-  let state = seed >>> 0
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = mulberry32(seed >>> 0)
   return {
     seed,
     next,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createFakeServer, type FakeRequest, type FakeResponse, type FakeServer } from './fake-server.ts'
 import { spotifyId } from './fake-spotify.ts'
+import { mulberry32 } from '../helpers/random.ts'
 
 /*
  * MusicBrainz Web Service v2 as documented and as its source (metabrainz/musicbrainz-server) behaves:
@@ -1139,16 +1140,6 @@ export interface ScaleWorld {
   artists: ScaleArtist[]
   /** Distinct areas of the artists plus all their ancestors: what a hierarchy walk must fetch, once each. */
   areaIds: Set<string>
-}
-
-function mulberry32 (seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const scaleCountries: Array<[string, string]> = [

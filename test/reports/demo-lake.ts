@@ -3,6 +3,7 @@ import { tracksPlayed } from '../../src/stages/ingest/tables.ts'
 import { mbzAreaHierarchy, mbzArtistGenre, mbzArtistInfo, mbzArtistMatch } from '../../src/stages/musicbrainz/tables.ts'
 import { spotifyAlbums, spotifyArtistGenre, spotifyArtists, spotifyTracks } from '../../src/stages/spotify/tables.ts'
 import { openLake } from '../helpers/lake.ts'
+import { mulberry32 } from '../helpers/random.ts'
 import { mbid, play, sid } from '../stages/warehouse/rows.ts'
 
 /**
@@ -101,17 +102,6 @@ const artistSpecs: Array<[name: string, place: number | string, genres: string[]
   ['Soweto Strings', 25, ['afrobeat', 'jazz']],
 ]
 
-/** A small deterministic generator (mulberry32). */
-function random (seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Listening by local hour (Berlin): a little at breakfast, more at lunch, most in the evening. */
 const hourWeights = [1, 0.5, 0.2, 0.1, 0.1, 0.2, 0.8, 2.2, 3, 2.2, 1.6, 1.8, 2.6, 2.4, 1.8, 1.6, 1.8, 2.4, 3.2, 3.8, 4.2, 4, 3.2, 2]
 
@@ -134,7 +124,7 @@ export interface DemoLake {
 
 /** Writes the demo lake into `dir` (no app may have it open). */
 export async function seedDemoLake (dir: string): Promise<DemoLake> {
-  const rnd = random(20260215)
+  const rnd = mulberry32(20260215)
   const artists = artistSpecs.map(([name, place, genres], i) => {
     const tracks = Array.from({ length: 3 + (i % 4) }, (_, t) => {
       const track = `${['Waves', 'Lanterns', 'Afterglow', 'Tidal', 'Static', 'Glass', 'Orbit', 'Harbour'][(i + t) % 8]} ${['I', 'II', 'Song', 'Theme', 'Reprise', 'Dub'][(i * 3 + t) % 6]}`
