@@ -4,21 +4,14 @@ import path from 'node:path'
 import { Transform } from 'node:stream'
 import type { Config } from '../config.ts'
 import { answerMessage } from '../daily/route-caller.ts'
+import type { ImportResult } from '../stages/ingest/export-import.ts'
 import { openService } from './context.ts'
 import { bytes, count, duration, table } from './format.ts'
 import { CliFailure, type CliIo } from './io.ts'
 import { createProgress } from './progress.ts'
 
-interface ImportAnswer {
-  files: number
-  rows: number
-  inserted: number
-  duplicates: number
-  skipped: number
-  shortPlays: number
-  quarantined: number
-  ignoredFiles: string[]
-}
+/** The part of the import's answer this command adds up over its uploads. */
+type ImportAnswer = Pick<ImportResult, 'files' | 'rows' | 'inserted' | 'duplicates' | 'skipped' | 'shortPlays' | 'quarantined' | 'ignoredFiles'>
 
 interface Upload {
   name: string
