@@ -4,14 +4,15 @@ import type { GenresParams, GenresReport } from './schemas.ts'
 const noGenre = 'no genre defined'
 
 /**
- * Plays per artist first (tens of thousands of rows, not a million), then per genre two ways: by the artist's primary
+ * Plays per artist first (from rpt_plays, by integer key: tens of thousands of rows, not a million), then per genre two ways: by the artist's primary
  * genre (each play in one genre: the treemap's areas add up) and by every genre the artist has (`tagged`).
  */
 const genresSql = `
-WITH per_artist AS MATERIALIZED (
-  SELECT artist_id, count(*) AS plays, coalesce(sum(minutes_played), 0) AS minutes
-  FROM fact_track_played WHERE date BETWEEN $from AND $to GROUP BY artist_id
+WITH per_key AS (
+  SELECT artist_key, count(*) AS plays, coalesce(sum(minutes), 0) AS minutes
+  FROM rpt_plays WHERE date BETWEEN $from AND $to GROUP BY artist_key
 ),
+per_artist AS MATERIALIZED (SELECT k.artist_id, p.plays, p.minutes FROM per_key p JOIN rpt_artists k USING (artist_key)),
 primary_genre AS (
   SELECT a.primary_genre AS genre, sum(p.plays) AS plays, sum(p.minutes) AS minutes, count(*) AS artists,
     arg_max(a.artist_name, (p.plays, p.minutes, a.artist_id)) AS top_artist
@@ -48,9 +49,10 @@ SELECT
     FROM (SELECT * FROM genres ORDER BY plays DESC, tagged_plays DESC, genre LIMIT $limit)) AS genres,
   (SELECT struct_pack(plays := coalesce(sum(plays), 0), minutes := coalesce(sum(minutes), 0), artists := count(*)) FROM picked) AS selection,
   (SELECT list(struct_pack(year := y, plays := n, minutes := m) ORDER BY y)
-    FROM (SELECT year(f.date) AS y, count(*) AS n, coalesce(sum(f.minutes_played), 0) AS m
-      FROM fact_track_played f
-      WHERE f.date BETWEEN $from AND $to AND (len($genres) = 0 OR f.artist_id IN (SELECT artist_id FROM chosen))
+    FROM (SELECT year(p.date) AS y, count(*) AS n, coalesce(sum(p.minutes), 0) AS m
+      FROM rpt_plays p
+      WHERE p.date BETWEEN $from AND $to
+        AND (len($genres) = 0 OR p.artist_key IN (SELECT artist_key FROM rpt_artists SEMI JOIN chosen USING (artist_id)))
       GROUP BY 1)) AS selection_by_year,
   (SELECT list(struct_pack(
       artistId := t.artist_id, name := a.artist_name, plays := t.plays, minutes := t.minutes,

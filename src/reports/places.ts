@@ -13,10 +13,11 @@ const weighted = (axis: 'lat' | 'lon'): string =>
  * the continent and country filters keep.
  */
 const placesSql = `
-WITH per_artist AS (
-  SELECT artist_id, count(*) AS plays, coalesce(sum(minutes_played), 0) AS minutes
-  FROM fact_track_played WHERE date BETWEEN $from AND $to GROUP BY artist_id
+WITH per_key AS (
+  SELECT artist_key, count(*) AS plays, coalesce(sum(minutes), 0) AS minutes
+  FROM rpt_plays WHERE date BETWEEN $from AND $to GROUP BY artist_key
 ),
+per_artist AS (SELECT k.artist_id, p.plays, p.minutes FROM per_key p JOIN rpt_artists k USING (artist_key)),
 placed AS MATERIALIZED (
   SELECT a.artist_id, a.artist_name, a.continent_code, a.continent, a.country_code, a.country, a.state,
     coalesce(a.city, a.county, a.state) AS place, a.lat, a.lon, p.plays, p.minutes

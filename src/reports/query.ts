@@ -25,12 +25,12 @@ export function dateRange (query: { from?: string, to?: string }): DateRange {
 
 /**
  * Keeps the plays of artists from the chosen continents and countries ($continents, $countries: empty lists choose
- * everything). `column` is the artist_id column of the query it goes into.
+ * everything). `column` is the artist_key column (rpt_artists) of the query it goes into.
  */
 export const placeFilterSql = (column: string): string => `(
   (len($continents) = 0 AND len($countries) = 0)
   OR ${column} IN (
-    SELECT artist_id FROM dim_artist
+    SELECT artist_key FROM rpt_artists
     WHERE (len($continents) = 0 OR list_contains($continents, continent_code))
       AND (len($countries) = 0 OR list_contains($countries, country_code))
   )

@@ -22,68 +22,145 @@ const buildSlack = 'INTERVAL 1 HOUR'
  * its Spotify ids (names and masks from the dimensions when the warehouse knows them), else its names; its artist is
  * counted by Spotify id, else by case-folded name, until the next build resolves it.
  *
+ * The warehouse's plays are grouped by integer keys (rpt_plays); only the top rows, and the rows new plays touch, take
+ * their ids and add the new plays. A lake play stored since shortly before the build is new
+ * unless the warehouse holds its id: the ids are looked up for those few candidates, not compared across a million.
  * Names are joined after grouping: only the top rows and the latest plays need them.
  */
 const recentSql = (unit: 'hour' | 'day'): string => `
 WITH build AS (SELECT built_at, timezone FROM meta.build),
-old AS (
-  SELECT f.play_id, f.played_at, f.played_at_local AS local, f.track_id, f.artist_id, f.album_id, f.minutes_played AS minutes,
-    f.source, NULL::VARCHAR AS track_name, NULL::VARCHAR AS artist_name, NULL::VARCHAR AS album_name, false AS is_new
-  FROM fact_track_played f
-  WHERE f.played_at >= $start::TIMESTAMPTZ AND f.played_at < $end::TIMESTAMPTZ AND f.date BETWEEN $from AND $to
+old AS NOT MATERIALIZED (
+  SELECT date, hour, played_at, artist_key, track_key, minutes FROM rpt_plays
+  WHERE played_at >= $start::TIMESTAMPTZ AND played_at < $end::TIMESTAMPTZ AND date BETWEEN $from AND $to
 ),
-new AS (
-  SELECT p.play_id, p.played_at, timezone(b.timezone, p.played_at) AS local,
-    coalesce(p.track_id, 'name:' || lower(trim(coalesce(p.artist_name, ''))) || ' - ' || lower(trim(coalesce(p.track_name, '')))) AS track_id,
-    coalesce(p.artist_id, 'name:' || lower(trim(p.artist_name)), 'unknown') AS artist_id,
-    p.album_id,
-    coalesce(p.ms_played, p.duration_ms, t.duration_ms) / 60000.0 AS minutes,
-    p.source, p.track_name, p.artist_name, p.album_name, true AS is_new
+candidates AS MATERIALIZED (
+  SELECT p.play_id, p.played_at, timezone(b.timezone, p.played_at) AS local, p.track_id, p.artist_id, p.album_id,
+    p.ms_played, p.duration_ms, p.source, p.track_name, p.artist_name, p.album_name
   FROM read_parquet($plays) p
   CROSS JOIN build b
-  LEFT JOIN dim_track t ON t.track_id = p.track_id
   WHERE p.counts_as_play AND p.ingested_at >= b.built_at - ${buildSlack}
     AND p.played_at >= $start::TIMESTAMPTZ AND p.played_at < $end::TIMESTAMPTZ
     AND timezone(b.timezone, p.played_at)::DATE BETWEEN $from AND $to
-    AND p.play_id NOT IN (SELECT play_id FROM old)
 ),
-plays AS MATERIALIZED (SELECT * FROM old UNION ALL BY NAME SELECT * FROM new),
-by_artist AS (
-  SELECT artist_id, count(*) AS plays, coalesce(sum(minutes), 0) AS minutes, count(DISTINCT track_id) AS tracks,
-    arg_max(artist_name, played_at) FILTER (WHERE artist_name IS NOT NULL) AS name
-  FROM plays GROUP BY artist_id
+new AS MATERIALIZED (
+  SELECT c.play_id, c.played_at, c.local,
+    coalesce(c.track_id, 'name:' || lower(trim(coalesce(c.artist_name, ''))) || ' - ' || lower(trim(coalesce(c.track_name, '')))) AS track_id,
+    coalesce(c.artist_id, 'name:' || lower(trim(c.artist_name)), 'unknown') AS artist_id,
+    c.album_id,
+    coalesce(c.ms_played, c.duration_ms, t.duration_ms) / 60000.0 AS minutes,
+    c.source, c.track_name, c.artist_name, c.album_name
+  FROM candidates c
+  LEFT JOIN dim_track t ON t.track_id = c.track_id
+  WHERE c.play_id NOT IN (SELECT f.play_id FROM fact_track_played f WHERE f.play_id IN (SELECT play_id FROM candidates))
+),
+old_artists AS MATERIALIZED (
+  SELECT artist_key, count(*) AS plays, coalesce(sum(minutes), 0) AS minutes FROM old GROUP BY artist_key
+),
+old_tracks AS MATERIALIZED (
+  SELECT track_key, count(*) AS plays, coalesce(sum(minutes), 0) AS minutes FROM old GROUP BY track_key
+),
+new_keyed AS MATERIALIZED (
+  SELECT n.*, a.artist_key, t.track_key FROM new n
+  LEFT JOIN rpt_artists a ON a.artist_id = n.artist_id LEFT JOIN rpt_tracks t ON t.track_id = n.track_id
+),
+-- The top rows can only be the warehouse's top rows (new plays only add) or rows new plays touch.
+artist_candidates AS (
+  SELECT a.artist_id, a.artist_key
+  FROM (SELECT artist_key FROM old_artists ORDER BY minutes DESC, plays DESC, artist_key LIMIT $limit) o JOIN rpt_artists a USING (artist_key)
+  UNION
+  SELECT artist_id, artist_key FROM new_keyed
+),
+by_artist AS MATERIALIZED (
+  SELECT c.artist_id, coalesce(o.plays, 0) + coalesce(n.plays, 0) AS plays, coalesce(o.minutes, 0) + coalesce(n.minutes, 0) AS minutes, n.name
+  FROM artist_candidates c
+  LEFT JOIN old_artists o USING (artist_key)
+  LEFT JOIN (
+    SELECT artist_id, count(*) AS plays, coalesce(sum(minutes), 0) AS minutes,
+      arg_max(artist_name, played_at) FILTER (WHERE artist_name IS NOT NULL) AS name
+    FROM new GROUP BY artist_id
+  ) n USING (artist_id)
   ORDER BY minutes DESC, plays DESC, artist_id LIMIT $limit
 ),
+-- A track by its key where the warehouse knows it, else by its id: no id lookup for the warehouse's plays.
+artist_tracks AS (
+  SELECT artist_id, count(DISTINCT track) AS tracks FROM (
+    SELECT k.artist_id, o.track_key::VARCHAR AS track FROM old o JOIN rpt_artists k USING (artist_key)
+    WHERE o.artist_key IN (SELECT k.artist_key FROM rpt_artists k SEMI JOIN by_artist b USING (artist_id))
+    UNION ALL
+    SELECT artist_id, coalesce(track_key::VARCHAR, 'id:' || track_id) FROM new_keyed WHERE artist_id IN (SELECT artist_id FROM by_artist)
+  ) GROUP BY artist_id
+),
+-- A track the warehouse knows takes its artist from dim_track; only a track new to it needs its plays' artist.
+track_candidates AS (
+  SELECT t.track_id, t.track_key
+  FROM (SELECT track_key FROM old_tracks ORDER BY minutes DESC, plays DESC, track_key LIMIT $limit) o JOIN rpt_tracks t USING (track_key)
+  UNION
+  SELECT track_id, track_key FROM new_keyed
+),
 by_track AS (
-  SELECT track_id, count(*) AS plays, coalesce(sum(minutes), 0) AS minutes,
-    arg_max(track_name, played_at) FILTER (WHERE track_name IS NOT NULL) AS name,
-    arg_max(artist_id, played_at) AS artist_id,
-    arg_max(artist_name, played_at) FILTER (WHERE artist_name IS NOT NULL) AS artist_name
-  FROM plays GROUP BY track_id
+  SELECT c.track_id, coalesce(o.plays, 0) + coalesce(n.plays, 0) AS plays, coalesce(o.minutes, 0) + coalesce(n.minutes, 0) AS minutes,
+    n.name, n.artist_id, n.artist_name
+  FROM track_candidates c
+  LEFT JOIN old_tracks o USING (track_key)
+  LEFT JOIN (
+    SELECT track_id, count(*) AS plays, coalesce(sum(minutes), 0) AS minutes,
+      arg_max(track_name, played_at) FILTER (WHERE track_name IS NOT NULL) AS name,
+      arg_max(artist_id, played_at) AS artist_id,
+      arg_max(artist_name, played_at) FILTER (WHERE artist_name IS NOT NULL) AS artist_name
+    FROM new GROUP BY track_id
+  ) n USING (track_id)
   ORDER BY minutes DESC, plays DESC, track_id LIMIT $limit
 ),
-latest AS (SELECT * FROM plays ORDER BY played_at DESC, play_id LIMIT ${latestPlays})
+-- Distinct artists and tracks: the warehouse's, plus those only new plays have.
+counts AS (
+  SELECT
+    (SELECT count(*) FROM old_artists) + (SELECT count(DISTINCT artist_id) FROM new_keyed n
+      WHERE n.artist_key IS NULL OR n.artist_key NOT IN (SELECT artist_key FROM old_artists)) AS artists,
+    (SELECT count(*) FROM old_tracks) + (SELECT count(DISTINCT track_id) FROM new_keyed n
+      WHERE n.track_key IS NULL OR n.track_key NOT IN (SELECT track_key FROM old_tracks)) AS tracks,
+    (SELECT coalesce(sum(plays), 0) FROM old_artists) + (SELECT count(*) FROM new) AS plays,
+    (SELECT coalesce(sum(minutes), 0) FROM old_artists) + (SELECT coalesce(sum(minutes), 0) FROM new) AS minutes
+),
+buckets AS MATERIALIZED (
+  SELECT b, sum(n) AS n, sum(m) AS m FROM (
+    SELECT ${unit === 'hour' ? "strftime(date, '%Y-%m-%d') || ' ' || lpad(hour::VARCHAR, 2, '0') || ':00'" : "strftime(date, '%Y-%m-%d')"} AS b, n, m
+    FROM (SELECT date, ${unit === 'hour' ? 'hour' : '0 AS hour'}, count(*) AS n, coalesce(sum(minutes), 0) AS m FROM old GROUP BY 1, 2)
+    UNION ALL
+    SELECT ${unit === 'hour' ? "strftime(date_trunc('hour', local), '%Y-%m-%d %H:00')" : "strftime(local, '%Y-%m-%d')"}, count(*), coalesce(sum(minutes), 0)
+    FROM new GROUP BY 1
+  ) GROUP BY b
+),
+latest AS (
+  SELECT * FROM (
+    SELECT f.play_id, f.played_at, f.played_at_local AS local, f.track_id, f.artist_id, f.album_id, f.minutes_played AS minutes,
+      f.source, NULL::VARCHAR AS track_name, NULL::VARCHAR AS artist_name, NULL::VARCHAR AS album_name
+    FROM fact_track_played f
+    WHERE f.played_at >= $start::TIMESTAMPTZ AND f.played_at < $end::TIMESTAMPTZ AND f.date BETWEEN $from AND $to
+    ORDER BY f.played_at DESC, f.play_id LIMIT ${latestPlays}
+  )
+  UNION ALL BY NAME
+  SELECT play_id, played_at, local, track_id, artist_id, album_id, minutes, source, track_name, artist_name, album_name FROM new
+  ORDER BY played_at DESC, play_id LIMIT ${latestPlays}
+)
 SELECT
   (SELECT built_at FROM build) AS built_at,
   (SELECT timezone FROM build) AS timezone,
   (SELECT strftime(timezone(timezone, $start::TIMESTAMPTZ), '%Y-%m-%d %H:00') FROM build) AS window_start_local,
   (SELECT strftime(timezone(timezone, $end::TIMESTAMPTZ - INTERVAL 1 MILLISECOND), '%Y-%m-%d %H:00') FROM build) AS window_end_local,
   (SELECT struct_pack(
-      plays := count(*), minutes := coalesce(sum(minutes), 0), artists := count(DISTINCT artist_id),
-      tracks := count(DISTINCT track_id), new := count(*) FILTER (WHERE is_new),
-      first := strftime(min(local), '%Y-%m-%d'), last := strftime(max(local), '%Y-%m-%d'))
-    FROM plays) AS totals,
+      plays := plays, minutes := minutes, artists := artists, tracks := tracks, new := (SELECT count(*) FROM new),
+      first := (SELECT min(left(b, 10)) FROM buckets), last := (SELECT max(left(b, 10)) FROM buckets))
+    FROM counts) AS totals,
   (SELECT list(struct_pack(
       artistId := g.artist_id, name := coalesce(a.artist_name, g.name, 'Unknown artist'), plays := g.plays,
-      minutes := g.minutes, tracks := g.tracks) ORDER BY g.minutes DESC, g.plays DESC, g.artist_id)
-    FROM by_artist g LEFT JOIN dim_artist a ON a.artist_id = g.artist_id) AS top_artists,
+      minutes := g.minutes, tracks := coalesce(c.tracks, 0)) ORDER BY g.minutes DESC, g.plays DESC, g.artist_id)
+    FROM by_artist g LEFT JOIN artist_tracks c USING (artist_id) LEFT JOIN dim_artist a ON a.artist_id = g.artist_id) AS top_artists,
   (SELECT list(struct_pack(
       trackId := g.track_id, name := coalesce(t.track_name, g.name, 'Unknown track'),
       artist := coalesce(t.artist_name, a.artist_name, g.artist_name, 'Unknown artist'), plays := g.plays,
       minutes := g.minutes) ORDER BY g.minutes DESC, g.plays DESC, g.track_id)
     FROM by_track g LEFT JOIN dim_track t ON t.track_id = g.track_id LEFT JOIN dim_artist a ON a.artist_id = g.artist_id) AS top_tracks,
-  (SELECT list(struct_pack(start := b, plays := n, minutes := m))
-    FROM (SELECT ${unit === 'hour' ? "strftime(date_trunc('hour', local), '%Y-%m-%d %H:00')" : "strftime(local, '%Y-%m-%d')"} AS b, count(*) AS n, coalesce(sum(minutes), 0) AS m FROM plays GROUP BY 1)) AS buckets,
+  (SELECT list(struct_pack(start := b, plays := n, minutes := m)) FROM buckets) AS buckets,
   (SELECT list(struct_pack(
       playedAt := l.played_at, local := strftime(l.local, '%Y-%m-%d %H:%M'),
       track := coalesce(t.track_name, l.track_name, 'Unknown track'),

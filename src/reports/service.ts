@@ -35,20 +35,37 @@ export const howToBuild = 'POST /v1/warehouse/build (or `tracklake run warehouse
 const overviewSql = `
 SELECT b.built_at, b.timezone, f.plays, f.minutes, f.first_date, f.last_date
 FROM meta.build b, (
-  SELECT count(*) AS plays, coalesce(sum(minutes_played), 0) AS minutes,
+  SELECT count(*) AS plays, coalesce(sum(minutes), 0) AS minutes,
     strftime(min(date), '%Y-%m-%d') AS first_date, strftime(max(date), '%Y-%m-%d') AS last_date
-  FROM fact_track_played
+  FROM rpt_plays
 ) f
 `
+
+/**
+ * A warehouse built before the report marts (rpt_*) existed reads as one not built yet: the page says how to build
+ * it, rather than answering 500 until the next Daily ETL.
+ */
+function withReportTables (query: WarehouseQuery): WarehouseQuery {
+  return async (sql, params) => {
+    try {
+      return await query(sql, params)
+    } catch (err) {
+      const message = err instanceof Error ? err.message : ''
+      if (!/Catalog Error: Table with name rpt_/.test(message)) throw err
+      throw new AppError('WAREHOUSE_NOT_BUILT', 'the warehouse was built by an older tracklake, without the report tables: POST /v1/warehouse/build rebuilds it')
+    }
+  }
+}
 
 /** The listening reports, read from the warehouse (and, for the recent plays, the lake). */
 export function createReports (deps: ReportsDeps): Reports {
   const centres = deps.countryCentres ?? countryCentres
+  const query = withReportTables(deps.query)
   return {
     async overview () {
       const lakePlays = await deps.lakePlays()
       try {
-        const row = firstRow(await deps.query(overviewSql))
+        const row = firstRow(await query(overviewSql))
         return {
           built: true,
           builtAt: strOrNull(row.built_at),
@@ -65,9 +82,9 @@ export function createReports (deps: ReportsDeps): Reports {
         return { built: false, builtAt: null, timezone: null, plays: 0, minutes: 0, firstDate: null, lastDate: null, lakePlays, howToBuild }
       }
     },
-    recent: (params) => recentReport(deps, params),
-    time: (params) => timeReport(deps.query, params),
-    genres: (params) => genresReport(deps.query, params),
-    places: (params) => placesReport(deps.query, centres, params),
+    recent: (params) => recentReport({ ...deps, query }, params),
+    time: (params) => timeReport(query, params),
+    genres: (params) => genresReport(query, params),
+    places: (params) => placesReport(query, centres, params),
   }
 }

@@ -4,20 +4,21 @@ import type { TimeParams, TimeReport } from './schemas.ts'
 /**
  * The chosen plays grouped once by local date and hour (tens of thousands of cells, not a million plays), then by
  * calendar month and by weekday × hour; every other breakdown (years, months of the year, weekdays, hours, times of
- * day) adds those up here. Only the distinct artists and tracks need the plays themselves.
+ * day) adds those up here. Only the distinct artists and tracks need the plays themselves; they are counted by
+ * grouping on the integer key (an array indexed by it: several times faster than count(DISTINCT)).
  */
 const timeSql = `
-WITH f AS (
-  SELECT f.date, f.minute_of_day // 60 AS hour, f.minutes_played AS minutes, f.artist_id, f.track_id
-  FROM fact_track_played f
-  WHERE f.date BETWEEN $from AND $to AND ${placeFilterSql('f.artist_id')}
+WITH f AS NOT MATERIALIZED (
+  SELECT p.date, p.hour, p.minutes, p.artist_key, p.track_key
+  FROM rpt_plays p
+  WHERE p.date BETWEEN $from AND $to AND ${placeFilterSql('p.artist_key')}
 ),
 cells AS MATERIALIZED (SELECT date, hour, count(*) AS n, coalesce(sum(minutes), 0) AS mi FROM f GROUP BY 1, 2)
 SELECT
   (SELECT timezone FROM meta.build) AS timezone,
   (SELECT struct_pack(
       plays := coalesce(sum(n), 0), minutes := coalesce(sum(mi), 0),
-      artists := (SELECT count(DISTINCT artist_id) FROM f), tracks := (SELECT count(DISTINCT track_id) FROM f),
+      artists := (SELECT count(*) FROM (SELECT artist_key FROM f GROUP BY ALL)), tracks := (SELECT count(*) FROM (SELECT track_key FROM f GROUP BY ALL)),
       days := count(DISTINCT date), firstDate := strftime(min(date), '%Y-%m-%d'), lastDate := strftime(max(date), '%Y-%m-%d'))
     FROM cells) AS totals,
   (SELECT list(struct_pack(month := strftime(m, '%Y-%m'), plays := n, minutes := mi))

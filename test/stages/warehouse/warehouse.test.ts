@@ -57,8 +57,17 @@ describe('the warehouse build on a small lake (Europe/Berlin)', () => {
     const tables = await reader.query("SELECT table_schema || '.' || table_name AS name FROM information_schema.tables ORDER BY 1")
     expect(tables.map((r) => r.name)).toEqual([
       'main.bridge_artist_genre', 'main.dim_album', 'main.dim_artist', 'main.dim_date', 'main.dim_genre', 'main.dim_time',
-      'main.dim_track', 'main.fact_artist_genre', 'main.fact_track_played', 'meta.build', 'meta.models', 'meta.tests',
+      'main.dim_track', 'main.fact_artist_genre', 'main.fact_track_played', 'main.rpt_artists', 'main.rpt_plays', 'main.rpt_tracks',
+      'meta.build', 'meta.models', 'meta.tests',
     ])
+  })
+
+  it('rpt_plays: every play of fact_track_played once, by integer keys that lead back to its artist and track', async () => {
+    const rows = await reader.query(`SELECT count(*) AS n FROM rpt_plays r
+      JOIN rpt_artists a USING (artist_key) JOIN rpt_tracks t USING (track_key)
+      JOIN fact_track_played f ON f.play_id = r.play_id AND f.artist_id = a.artist_id AND f.track_id = t.track_id
+        AND f.date = r.date AND f.minute_of_day // 60 = r.hour AND f.played_at = r.played_at AND f.minutes_played IS NOT DISTINCT FROM r.minutes`)
+    expect(rows[0]!.n).toBe(countingPlays)
   })
 
   it('fact_track_played: plays that count, local date and minute across both DST changes, minutes played', async () => {
@@ -195,7 +204,7 @@ describe('the warehouse build on a small lake (Europe/Berlin)', () => {
     expect(res.body).toMatchObject({ built: true, builtAt: now.toISOString(), timezone, lastBuild: { status: 'succeeded', startedAt: now.toISOString() } })
     // Where the files are, relative to the data directory: no answer shows a host path.
     expect(res.body).toMatchObject({ file: 'warehouse.duckdb', maskFile: path.join('seeds', 'mask_artists.csv') })
-    expect(res.body.models.map((m: { name: string }) => m.name)).toEqual(['bridge_artist_genre', 'dim_album', 'dim_artist', 'dim_date', 'dim_genre', 'dim_time', 'dim_track', 'fact_artist_genre', 'fact_track_played'])
+    expect(res.body.models.map((m: { name: string }) => m.name)).toEqual(['bridge_artist_genre', 'dim_album', 'dim_artist', 'dim_date', 'dim_genre', 'dim_time', 'dim_track', 'fact_artist_genre', 'fact_track_played', 'rpt_artists', 'rpt_plays', 'rpt_tracks'])
     expect(res.body.models.find((m: { name: string }) => m.name === 'fact_track_played').rows).toBe(countingPlays)
     expect(res.body.tests).toMatchObject({ passed: build.body.tests.passed, failed: 0 })
     expect(res.body.bytes).toBeGreaterThan(0)
