@@ -1,4 +1,6 @@
 import fs from 'node:fs/promises'
+import path from 'node:path'
+import { DuckDBInstance } from '@duckdb/node-api'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir, type TestApp } from '../helpers/build-app.ts'
@@ -36,6 +38,38 @@ describe('the reports without a warehouse', () => {
       expect(res.body.code, path).toBe('WAREHOUSE_NOT_BUILT')
     }
   })
+})
+
+describe('the reports on a warehouse built before the report marts', () => {
+  it('reads as not built yet, saying how to build it, rather than failing', async () => {
+    const dir = await makeTempDir()
+    try {
+      await seedReportLake(dir)
+      const first = await reportApp(dir)
+      await first.build()
+      await first.t.close()
+      // What an older tracklake built: the same warehouse without rpt_*.
+      const instance = await DuckDBInstance.create(path.join(dir, 'warehouse.duckdb'))
+      const conn = await instance.connect()
+      for (const table of ['rpt_plays', 'rpt_artists', 'rpt_tracks']) await conn.run(`DROP TABLE ${table}`)
+      conn.closeSync()
+      instance.closeSync()
+      const { t } = await reportApp(dir)
+      try {
+        const overview = await request(t.app.server).get('/v1/reports')
+        expect(overview.status).toBe(200)
+        expect(overview.body).toMatchObject({ built: false, lakePlays: warehousePlays })
+        const time = await request(t.app.server).get('/v1/reports/time')
+        expect(time.status).toBe(404)
+        expect(time.body).toMatchObject({ code: 'WAREHOUSE_NOT_BUILT' })
+        expect(time.body.message).toContain('POST /v1/warehouse/build')
+      } finally {
+        await t.close()
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
 
 describe('the reports on the small warehouse (Europe/Berlin), with plays that arrived after the build', () => {
