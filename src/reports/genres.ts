@@ -12,10 +12,14 @@ WITH per_key AS (
   SELECT artist_key, count(*) AS plays, coalesce(sum(minutes), 0) AS minutes
   FROM rpt_plays WHERE date BETWEEN $from AND $to GROUP BY artist_key
 ),
-per_artist AS MATERIALIZED (SELECT k.artist_id, p.plays, p.minutes FROM per_key p JOIN rpt_artists k USING (artist_key)),
+per_artist AS MATERIALIZED (
+  -- rank: the most played artist first (ties: more minutes, then the greater id); arg_min by it is cheaper than arg_max by a struct
+  SELECT k.artist_id, p.plays, p.minutes, row_number() OVER (ORDER BY p.plays DESC, p.minutes DESC, k.artist_id DESC) AS rank
+  FROM per_key p JOIN rpt_artists k USING (artist_key)
+),
 primary_genre AS (
   SELECT a.primary_genre AS genre, sum(p.plays) AS plays, sum(p.minutes) AS minutes, count(*) AS artists,
-    arg_max(a.artist_name, (p.plays, p.minutes, a.artist_id)) AS top_artist
+    arg_min(a.artist_name, p.rank) AS top_artist
   FROM per_artist p JOIN dim_artist a USING (artist_id) GROUP BY 1
 ),
 tagged AS (

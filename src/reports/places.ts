@@ -20,7 +20,9 @@ WITH per_key AS (
 per_artist AS (SELECT k.artist_id, p.plays, p.minutes FROM per_key p JOIN rpt_artists k USING (artist_key)),
 placed AS MATERIALIZED (
   SELECT a.artist_id, a.artist_name, a.continent_code, a.continent, a.country_code, a.country, a.state,
-    coalesce(a.city, a.county, a.state) AS place, a.lat, a.lon, p.plays, p.minutes
+    coalesce(a.city, a.county, a.state) AS place, a.lat, a.lon, p.plays, p.minutes,
+    -- the most played artist first (ties: the greater id): arg_min by this int is cheaper than arg_max by a struct
+    row_number() OVER (ORDER BY p.plays DESC, a.artist_id DESC) AS rank
   FROM per_artist p JOIN dim_artist a USING (artist_id)
 ),
 kept AS MATERIALIZED (
@@ -39,7 +41,7 @@ SELECT
   (SELECT list(struct_pack(code := code, name := name, plays := plays, minutes := minutes, artists := artists,
       topArtist := top_artist, countries := countries, lat := lat, lon := lon) ORDER BY plays DESC, code)
     FROM (SELECT continent_code AS code, min(continent) AS name, sum(plays) AS plays, sum(minutes) AS minutes, count(*) AS artists,
-        arg_max(artist_name, (plays, artist_id)) AS top_artist, count(DISTINCT country_code) AS countries,
+        arg_min(artist_name, rank) AS top_artist, count(DISTINCT country_code) AS countries,
         ${weighted('lat')} AS lat, ${weighted('lon')} AS lon
       FROM kept WHERE continent_code IS NOT NULL GROUP BY continent_code)) AS continents,
   (SELECT list(struct_pack(code := code, name := name, continentCode := continent_code, continent := continent,
@@ -47,14 +49,14 @@ SELECT
       ORDER BY plays DESC, code)
     FROM (SELECT country_code AS code, coalesce(min(country), country_code) AS name, min(continent_code) AS continent_code,
         min(continent) AS continent, sum(plays) AS plays, sum(minutes) AS minutes, count(*) AS artists,
-        arg_max(artist_name, (plays, artist_id)) AS top_artist, count(DISTINCT (state, place)) FILTER (WHERE place IS NOT NULL) AS cities,
+        arg_min(artist_name, rank) AS top_artist, count(DISTINCT (state, place)) FILTER (WHERE place IS NOT NULL) AS cities,
         ${weighted('lat')} AS lat, ${weighted('lon')} AS lon
       FROM kept WHERE country_code IS NOT NULL GROUP BY country_code)) AS countries,
   (SELECT list(struct_pack(name := place, state := state, countryCode := country_code, country := country,
       continentCode := continent_code, continent := continent, plays := plays, minutes := minutes, artists := artists,
       topArtist := top_artist, lat := lat, lon := lon) ORDER BY plays DESC, country_code, state, place)
     FROM (SELECT place, state, country_code, min(country) AS country, min(continent_code) AS continent_code, min(continent) AS continent,
-        sum(plays) AS plays, sum(minutes) AS minutes, count(*) AS artists, arg_max(artist_name, (plays, artist_id)) AS top_artist,
+        sum(plays) AS plays, sum(minutes) AS minutes, count(*) AS artists, arg_min(artist_name, rank) AS top_artist,
         ${weighted('lat')} AS lat, ${weighted('lon')} AS lon
       FROM kept WHERE place IS NOT NULL GROUP BY country_code, state, place
       ORDER BY plays DESC, country_code, state, place LIMIT $limit)) AS cities,
