@@ -33,7 +33,7 @@ interface ChartState {
   empty: boolean
   /** Share of the chart's canvas that is not transparent: something was drawn. */
   painted: number
-  series: Array<{ type: string, data: unknown[] }>
+  series: Array<{ type: string, data: unknown[], /** per data item: whether it shows its label */ labelled: boolean[] }>
 }
 
 /** Every chart of the view, read from its ECharts instance (the page's own module, through its import map). */
@@ -58,6 +58,7 @@ const chartsScript = `(async () => {
       series: ((option && option.series) || []).map((s) => ({
         type: s.type,
         data: Array.isArray(s.data) ? s.data.map((d) => (d !== null && typeof d === 'object' && 'value' in d ? d.value : d)) : [],
+        labelled: Array.isArray(s.data) ? s.data.map((d) => !(d !== null && typeof d === 'object' && d.label && d.label.show === false)) : [],
       })),
     }
   })
@@ -255,6 +256,9 @@ describe('the reports page in Chromium', () => {
     expect(c.treemap?.series[0]?.type).toBe('treemap')
     expect(dataOf(c.treemap).length).toBeGreaterThan(10)
     expect(sum(dataOf(c.treemap))).toBe(all.genres.filter((g: { plays: number }) => g.plays > 0).slice(0, 40).reduce((n: number, g: { plays: number }) => n + g.plays, 0))
+    // The big tiles carry their name; the smallest, too small for one, leave it to their tooltip.
+    expect(c.treemap?.series[0]?.labelled[0]).toBe(true)
+    expect(c.treemap?.series[0]?.labelled.at(-1)).toBe(false)
     expect(dataOf(c['genre-artists'])).toHaveLength(15)
     expect(dataOf(c['genre-years']).length).toBeGreaterThan(0)
     expectDrawn(c)

@@ -6,6 +6,7 @@ import { duration, escape, minutesLabel, number, percent } from '../format.js'
 import { kpis, rankedBars, viewHead } from './common.js'
 
 const treemapGenres = 40
+const minLabelledSide = 70
 
 /** @param {import('../app.js').Context} ctx */
 export async function genresView (ctx) {
@@ -50,6 +51,11 @@ export async function genresView (ctx) {
     h('div', { class: 'grid' }, map.card, artists.card, byYear.card))
 
   if (tiles.length > 0) {
+    // A label needs about 70 px each way; a tile's side is about the square root of its share of the chart's area
+    // (the layout keeps tiles near square). Smaller tiles go without one: their tooltip names them.
+    const tilePlays = tiles.reduce((/** @type {number} */ n, /** @type {any} */ g) => n + g.plays, 0)
+    const pixelsPerPlay = (map.area.clientWidth * map.area.clientHeight) / Math.max(1, tilePlays)
+    const labelled = (/** @type {number} */ plays) => Math.sqrt(plays * pixelsPerPlay) >= minLabelledSide
     const treemap = chart(map.area)
     treemap.setOption({
       ...base(p),
@@ -90,6 +96,7 @@ export async function genresView (ctx) {
           name: g.genre,
           value: g.plays,
           genre: g,
+          label: { show: labelled(g.plays) },
           itemStyle: {
             color: p.series[i % p.series.length],
             opacity: picked && !chosen.has(g.genre) ? 0.35 : 1,
