@@ -17,6 +17,7 @@ import { formatDailyTable, machineLine, writeResults, type Check, type DailyResu
 import { createLakeReader, importFloor, planFloorSql, type LakeReader } from './floors.ts'
 import { createWorld, fullWorld, smallWorld, type World } from './world.ts'
 import { ignoredExportFiles, worldExport, type WorldExport } from './world-export.ts'
+import { benchReports, reportLabel, reportTargetMs, type ReportTiming } from './reports.ts'
 import { spotifyWindow, worldMusicBrainz, worldOpenWeather, worldSpotify, type MusicBrainzFake, type SpotifyFake } from './world-fakes.ts'
 
 /**
@@ -362,6 +363,27 @@ async function runChain (ctx: RunContext, m: ReturnType<typeof measurer>): Promi
   return { plans, warehouse, stage }
 }
 
+/** Issue 14: every query the reports page sends, on the warehouse the chain just built (the median of `runs` each). */
+async function measureReportQueries (ctx: RunContext, runs: number): Promise<ReportTiming[]> {
+  ctx.progress('reports: timing the queries the page sends')
+  const timings = await benchReports(ctx.service.url, { runs })
+  for (const t of timings) {
+    ctx.rows.push({
+      step: `  report ${reportLabel(t.query)}`,
+      items: null,
+      wallSeconds: t.medianMs / 1000,
+      cpuSeconds: null,
+      upstreamCalls: null,
+      rateUse: null,
+      peakRssBytes: null,
+      target: `< ${reportTargetMs} ms`,
+      verdict: t.medianMs < reportTargetMs ? 'ok' : 'over target',
+      note: `median of ${t.runs}: ${Math.round(t.minMs)}–${Math.round(t.maxMs)} ms`,
+    })
+  }
+  return timings
+}
+
 /**
  * Geocoding through OpenWeather at its real rule (60 calls a minute): a separate, small measure, since the world's
  * places would take the chain most of an hour at that rate. Its own service and lake, seeded with places the fake
@@ -433,6 +455,7 @@ export async function runDailyBench (options: DailyBenchOptions): Promise<{ fail
   let chain: Awaited<ReturnType<typeof runChain>> | undefined
   let ctx: RunContext | undefined
   let importRatio = Number.NaN
+  let reports: ReportTiming[] = []
   let runPeak = 0
   const logs: string[] = []
   try {
@@ -452,6 +475,7 @@ export async function runDailyBench (options: DailyBenchOptions): Promise<{ fail
     try {
       importRatio = await measureImport(ctx, m)
       chain = await runChain(ctx, m)
+      if (chain.warehouse) reports = await measureReportQueries(ctx, options.small ? 3 : 7)
     } catch (err) {
       checks.push({ what: 'the run', ok: false, value: err instanceof Error ? err.message.split('\n')[0]!.slice(0, 300) : String(err), expected: 'completes' })
     }
@@ -502,6 +526,7 @@ export async function runDailyBench (options: DailyBenchOptions): Promise<{ fail
   const slowest = plans.reduce((worst, p) => (p.medianMs > (worst?.medianMs ?? -1) ? p : worst), undefined as (typeof plans)[number] | undefined)
   const verdict = (okay: boolean): DailyRow['verdict'] => okay ? 'ok' : 'over target'
   const importRow = rows.find((r) => r.step.startsWith('import'))
+  const slowestReport = reports.reduce((worst, r) => (r.medianMs > (worst?.medianMs ?? -1) ? r : worst), undefined as ReportTiming | undefined)
   const results: DailyResults = {
     machine: '',
     loadAverage: { start: loadAtStart, end: 0 },
@@ -513,6 +538,7 @@ export async function runDailyBench (options: DailyBenchOptions): Promise<{ fail
       { target: 'import peak RSS < 200 MB', value: `${Math.round((importRow?.peakRssBytes ?? 0) / MB)} MB`, verdict: verdict((importRow?.peakRssBytes ?? Infinity) < targets.peakRss) },
       { target: `every plan < ${targets.planMs} ms (median of ${planRuns})`, value: plans.map((p) => `${p.step} ${Math.round(p.medianMs)} (max ${Math.round(p.maxMs)})`).join(', ') + ' ms', verdict: verdict(plans.length > 0 && (slowest?.medianMs ?? Infinity) < targets.planMs) },
       { target: `warehouse build < ${targets.warehouseSeconds} s`, value: chain?.warehouse ? `${chain.warehouse.seconds.toFixed(1)} s` : '-', verdict: verdict((chain?.warehouse?.seconds ?? Infinity) < targets.warehouseSeconds) },
+      { target: `every report query < ${reportTargetMs} ms (median)`, value: reports.length > 0 ? `slowest ${Math.round(slowestReport?.medianMs ?? 0)} ms (${reportLabel(slowestReport?.query ?? '')})` : '-', verdict: verdict(reports.length > 0 && (slowestReport?.medianMs ?? Infinity) < reportTargetMs) },
       { target: `MusicBrainz ≤ ${targets.matchingCallsPerArtist} calls per new artist for matching, details, genres`, value: stage ? `${(stage.matchingCalls / newArtists).toFixed(3)} (${stage.matchingCalls} / ${thousands(newArtists)})` : '-', verdict: verdict(stage !== undefined && newArtists > 0 && stage.matchingCalls / newArtists <= targets.matchingCallsPerArtist) },
       { target: 'MusicBrainz: each area fetched once', value: stage ? `${(stage.areaCalls / Math.max(1, stage.areasFetched)).toFixed(2)} (${stage.areaCalls} calls / ${stage.areasFetched} distinct areas${ctx?.partial ? '' : ` of ${musicbrainz.areaIds.size} needed`})` : '-', verdict: verdict(stage !== undefined && stage.areaCalls === stage.areasFetched && (ctx?.partial === true || stage.areasFetched === musicbrainz.areaIds.size)) },
       { target: 'MusicBrainz: zero 503s', value: String(musicbrainz.fake.served503), verdict: verdict(musicbrainz.fake.served503 === 0) },

@@ -61,7 +61,7 @@ SELECT
   (SELECT list(struct_pack(
       artistId := t.artist_id, name := a.artist_name, plays := t.plays, minutes := t.minutes,
       primaryGenre := a.primary_genre, genres := coalesce(g.genres, [])) ORDER BY t.plays DESC, t.minutes DESC, t.artist_id)
-    FROM top t JOIN dim_artist a USING (artist_id) LEFT JOIN top_genres g USING (artist_id)) AS top_artists
+    FROM top t JOIN (SELECT * FROM dim_artist WHERE artist_id IN (SELECT artist_id FROM top)) a USING (artist_id) LEFT JOIN top_genres g USING (artist_id)) AS top_artists
 `
 
 /** Plays by genre (for a treemap) and the top artists within the chosen genres. */

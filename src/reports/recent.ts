@@ -17,6 +17,12 @@ const defaultHours = 24
 const buildSlack = 'INTERVAL 1 HOUR'
 
 /**
+ * The rows of `table` whose `key` is among those of `few` (a CTE of a few rows), to join those few rows to. A plain
+ * join would build its hash table from the whole table (100,000 tracks) although only a handful of rows probe it.
+ */
+const only = (table: string, key: string, few: string): string => `(SELECT * FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${few}))`
+
+/**
  * The plays of a window: the warehouse's, plus the lake's plays that arrived after the build (the warehouse is
  * rebuilt daily; the last 24 hours should not wait for it). A play new to the warehouse has what its lake row says:
  * its Spotify ids (names and masks from the dimensions when the warehouse knows them), else its names; its artist is
@@ -50,7 +56,7 @@ new AS MATERIALIZED (
     coalesce(c.ms_played, c.duration_ms, t.duration_ms) / 60000.0 AS minutes,
     c.source, c.track_name, c.artist_name, c.album_name
   FROM candidates c
-  LEFT JOIN dim_track t ON t.track_id = c.track_id
+  LEFT JOIN ${only('dim_track', 'track_id', 'candidates')} t ON t.track_id = c.track_id
   WHERE c.play_id NOT IN (SELECT f.play_id FROM fact_track_played f WHERE f.play_id IN (SELECT play_id FROM candidates))
 ),
 old_artists AS MATERIALIZED (
@@ -61,7 +67,8 @@ old_tracks AS MATERIALIZED (
 ),
 new_keyed AS MATERIALIZED (
   SELECT n.*, a.artist_key, t.track_key FROM new n
-  LEFT JOIN rpt_artists a ON a.artist_id = n.artist_id LEFT JOIN rpt_tracks t ON t.track_id = n.track_id
+  LEFT JOIN ${only('rpt_artists', 'artist_id', 'new')} a ON a.artist_id = n.artist_id
+  LEFT JOIN ${only('rpt_tracks', 'track_id', 'new')} t ON t.track_id = n.track_id
 ),
 -- The top rows can only be the warehouse's top rows (new plays only add) or rows new plays touch.
 artist_candidates AS (
@@ -73,7 +80,7 @@ artist_candidates AS (
 by_artist AS MATERIALIZED (
   SELECT c.artist_id, coalesce(o.plays, 0) + coalesce(n.plays, 0) AS plays, coalesce(o.minutes, 0) + coalesce(n.minutes, 0) AS minutes, n.name
   FROM artist_candidates c
-  LEFT JOIN old_artists o USING (artist_key)
+  LEFT JOIN ${only('old_artists', 'artist_key', 'artist_candidates')} o USING (artist_key)
   LEFT JOIN (
     SELECT artist_id, count(*) AS plays, coalesce(sum(minutes), 0) AS minutes,
       arg_max(artist_name, played_at) FILTER (WHERE artist_name IS NOT NULL) AS name
@@ -84,8 +91,7 @@ by_artist AS MATERIALIZED (
 -- A track by its key where the warehouse knows it, else by its id: no id lookup for the warehouse's plays.
 artist_tracks AS (
   SELECT artist_id, count(DISTINCT track) AS tracks FROM (
-    SELECT k.artist_id, o.track_key::VARCHAR AS track FROM old o JOIN rpt_artists k USING (artist_key)
-    WHERE o.artist_key IN (SELECT k.artist_key FROM rpt_artists k SEMI JOIN by_artist b USING (artist_id))
+    SELECT k.artist_id, o.track_key::VARCHAR AS track FROM old o JOIN ${only('rpt_artists', 'artist_id', 'by_artist')} k USING (artist_key)
     UNION ALL
     SELECT artist_id, coalesce(track_key::VARCHAR, 'id:' || track_id) FROM new_keyed WHERE artist_id IN (SELECT artist_id FROM by_artist)
   ) GROUP BY artist_id
@@ -101,7 +107,7 @@ by_track AS (
   SELECT c.track_id, coalesce(o.plays, 0) + coalesce(n.plays, 0) AS plays, coalesce(o.minutes, 0) + coalesce(n.minutes, 0) AS minutes,
     n.name, n.artist_id, n.artist_name
   FROM track_candidates c
-  LEFT JOIN old_tracks o USING (track_key)
+  LEFT JOIN ${only('old_tracks', 'track_key', 'track_candidates')} o USING (track_key)
   LEFT JOIN (
     SELECT track_id, count(*) AS plays, coalesce(sum(minutes), 0) AS minutes,
       arg_max(track_name, played_at) FILTER (WHERE track_name IS NOT NULL) AS name,
@@ -154,12 +160,14 @@ SELECT
   (SELECT list(struct_pack(
       artistId := g.artist_id, name := coalesce(a.artist_name, g.name, 'Unknown artist'), plays := g.plays,
       minutes := g.minutes, tracks := coalesce(c.tracks, 0)) ORDER BY g.minutes DESC, g.plays DESC, g.artist_id)
-    FROM by_artist g LEFT JOIN artist_tracks c USING (artist_id) LEFT JOIN dim_artist a ON a.artist_id = g.artist_id) AS top_artists,
+    FROM by_artist g LEFT JOIN artist_tracks c USING (artist_id) LEFT JOIN ${only('dim_artist', 'artist_id', 'by_artist')} a ON a.artist_id = g.artist_id) AS top_artists,
   (SELECT list(struct_pack(
       trackId := g.track_id, name := coalesce(t.track_name, g.name, 'Unknown track'),
       artist := coalesce(t.artist_name, a.artist_name, g.artist_name, 'Unknown artist'), plays := g.plays,
       minutes := g.minutes) ORDER BY g.minutes DESC, g.plays DESC, g.track_id)
-    FROM by_track g LEFT JOIN dim_track t ON t.track_id = g.track_id LEFT JOIN dim_artist a ON a.artist_id = g.artist_id) AS top_tracks,
+    FROM by_track g
+    LEFT JOIN ${only('dim_track', 'track_id', 'by_track')} t ON t.track_id = g.track_id
+    LEFT JOIN ${only('dim_artist', 'artist_id', 'by_track')} a ON a.artist_id = g.artist_id) AS top_tracks,
   (SELECT list(struct_pack(start := b, plays := n, minutes := m)) FROM buckets) AS buckets,
   (SELECT list(struct_pack(
       playedAt := l.played_at, local := strftime(l.local, '%Y-%m-%d %H:%M'),
@@ -168,9 +176,9 @@ SELECT
       album := coalesce(l.album_name, CASE WHEN al.album_id <> 'unknown' THEN al.album_name END),
       minutes := l.minutes, source := l.source) ORDER BY l.played_at DESC, l.play_id)
     FROM latest l
-    LEFT JOIN dim_track t ON t.track_id = l.track_id
-    LEFT JOIN dim_artist a ON a.artist_id = l.artist_id
-    LEFT JOIN dim_album al ON al.album_id = l.album_id) AS latest
+    LEFT JOIN ${only('dim_track', 'track_id', 'latest')} t ON t.track_id = l.track_id
+    LEFT JOIN ${only('dim_artist', 'artist_id', 'latest')} a ON a.artist_id = l.artist_id
+    LEFT JOIN ${only('dim_album', 'album_id', 'latest')} al ON al.album_id = l.album_id) AS latest
 `
 
 /** The last `hours` hours up to now (default 24), or the local dates from–to. */
