@@ -4,8 +4,6 @@ import type { TableDef } from '../lake/table.ts'
 import { relationCache } from './candidate-cache.ts'
 import { enrichmentFailures } from './tables.ts'
 
-const noLimit = 2 ** 31 - 1
-
 export interface PlanQuery {
   stage: string
   resource: string
@@ -29,20 +27,21 @@ export interface PlanQuery {
  * list: a 60,000-key plan is one value to convert, not 60,000 rows.
  */
 export async function planKeys (lake: Lake, query: PlanQuery, options: { now: Date, limit?: number }): Promise<string[]> {
-  const candidates = await relationCache(lake).rows(`SELECT id, weight FROM (${query.candidates}) WHERE id IS NOT NULL`, query.params)
+  // Ranked once when kept: each plan then orders by an integer, not by weight and a string key.
+  const candidates = await relationCache(lake).rows(`
+    SELECT id, row_number() OVER (ORDER BY weight DESC, id) AS rank FROM (${query.candidates}) WHERE id IS NOT NULL`, query.params)
   const [row] = await lake.query(`
-    SELECT coalesce(to_json(list(id::VARCHAR ORDER BY weight DESC, id)), '[]')::VARCHAR AS ids FROM (
-      SELECT c.id, c.weight FROM ${qi(candidates.table)} c
+    SELECT coalesce(to_json(list(id::VARCHAR ORDER BY rank)), '[]')::VARCHAR AS ids FROM (
+      SELECT c.id, c.rank FROM ${qi(candidates.table)} c
       ANTI JOIN ${qi(query.done.table.name)} d ON d.${qi(query.done.column)} = c.id
       ANTI JOIN (
         SELECT entity_id FROM ${qi(enrichmentFailures.name)}
         WHERE stage = $stage AND resource = $resource AND next_attempt_at > $now::TIMESTAMPTZ) f ON f.entity_id = c.id
-      ORDER BY c.weight DESC, c.id
-      LIMIT $limit)`, {
+      ${options.limit === undefined ? '' : 'ORDER BY c.rank LIMIT $limit'})`, {
     stage: query.stage,
     resource: query.resource,
     now: options.now.toISOString(),
-    limit: options.limit ?? noLimit,
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
   })
   return JSON.parse(String(row?.ids ?? '[]')) as string[]
 }
