@@ -40,7 +40,8 @@ export interface CachedRelation {
 export interface RelationCache {
   /**
    * The rows of `sql` kept in a DuckDB table (in memory), computed again once a lake table it names was replaced.
-   * Meant for a query over a large table whose answer is small (plays grouped per key).
+   * Meant for a query over a large table whose answer is small (plays grouped per key), asked with few distinct
+   * parameter values: each SQL and parameters keep one table for the life of the lake.
    */
   rows (sql: string, params?: SqlParams): Promise<CachedRelation>
 }
@@ -63,7 +64,8 @@ function createRelationCache (lake: Lake): RelationCache {
   const locks = createLockSet()
 
   async function rows (sql: string, params?: SqlParams): Promise<CachedRelation> {
-    const key = JSON.stringify([sql, params ?? {}])
+    // No parameter is an object, so a bigint spelled as one cannot meet another value.
+    const key = JSON.stringify([sql, params ?? {}], (_, value: unknown) => typeof value === 'bigint' ? { bigint: value.toString() } : value)
     const sources = tablesNamedIn(lake, sql)
     return locks.run([key], async () => {
       let entry = entries.get(key)

@@ -86,6 +86,8 @@ describe('relation cache (what plans keep between calls)', () => {
     expect(a.table).not.toBe(b.table)
     expect(await lake.query(`SELECT id, weight FROM "${b.table}"`)).toEqual([{ id: 'b', weight: 1 }])
     expect((await cache.rows(only, { thing: 'a' })).reused).toBe(true)
+    const echo = 'SELECT $n::VARCHAR AS id, 1 AS weight'
+    expect((await cache.rows(echo, { n: 5n })).table).not.toBe((await cache.rows(echo, { n: '5n' })).table)
 
     const otherDir = await makeTempDir()
     const other = await createLake({ dataDir: otherDir, log: silentLog, tables: [toyPlays] })
