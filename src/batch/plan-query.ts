@@ -1,7 +1,7 @@
 import { quotedIdentifier as qi } from '@duckdb/node-api'
 import type { Lake, SqlParams } from '../lake/lake.ts'
 import type { TableDef } from '../lake/table.ts'
-import { relationCache } from './candidate-cache.ts'
+import { relationCache } from './relation-cache.ts'
 import { enrichmentFailures } from './tables.ts'
 
 export interface PlanQuery {
@@ -23,7 +23,7 @@ export interface PlanQuery {
  * by key, so a plan is the same list whoever takes it.
  *
  * The candidates (a scan of every play, grouped per key) are kept between plans until a table they read is replaced
- * (candidate-cache.ts); what is done and what waits in backoff is read anew each time. The keys come back as one JSON
+ * (relation-cache.ts); what is done and what waits in backoff is read anew each time. The keys come back as one JSON
  * list: a 60,000-key plan is one value to convert, not 60,000 rows.
  */
 export async function planKeys (lake: Lake, query: PlanQuery, options: { now: Date, limit?: number }): Promise<string[]> {

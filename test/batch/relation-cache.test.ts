@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { relationCache, tablesNamedIn } from '../../src/batch/candidate-cache.ts'
+import { relationCache, tablesNamedIn } from '../../src/batch/relation-cache.ts'
 import { enrichmentFailures } from '../../src/batch/tables.ts'
 import { createLake, type Lake } from '../../src/lake/lake.ts'
 import { fileGeneration } from '../../src/lake/parquet-file.ts'
