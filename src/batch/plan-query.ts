@@ -1,16 +1,16 @@
 import { quotedIdentifier as qi } from '@duckdb/node-api'
 import type { Lake, SqlParams } from '../lake/lake.ts'
 import type { TableDef } from '../lake/table.ts'
+import { relationCache } from './relation-cache.ts'
 import { enrichmentFailures } from './tables.ts'
-
-const noLimit = 2 ** 31 - 1
 
 export interface PlanQuery {
   stage: string
   resource: string
   /**
    * SQL giving the candidates: a column `id` (the key to work on) and a column `weight` (how much it matters, e.g.
-   * plays). It may bind its own `params`; the names `stage`, `resource`, `now` and `limit` are the helper's.
+   * plays), one row per id. It may bind its own `params`. It must read lake tables only, each by its name (they decide
+   * when the kept answer is stale), and nothing that changes without a table write (no now(), no random()).
    */
   candidates: string
   /** Work is done for a candidate once `table` holds a row whose `column` equals its id. */
@@ -21,24 +21,27 @@ export interface PlanQuery {
 /**
  * The ordered keys needing work: candidates not done yet and not waiting in failure backoff, most weighty first, ties
  * by key, so a plan is the same list whoever takes it.
+ *
+ * The candidates (a scan of every play, grouped per key) are kept between plans until a table they read is replaced
+ * (relation-cache.ts); what is done and what waits in backoff is read anew each time. The keys come back as one JSON
+ * list: a 60,000-key plan is one value to convert, not 60,000 rows.
  */
 export async function planKeys (lake: Lake, query: PlanQuery, options: { now: Date, limit?: number }): Promise<string[]> {
-  const failures = qi(enrichmentFailures.name)
-  const rows = await lake.query(`
-    WITH candidates AS (${query.candidates})
-    SELECT c.id FROM candidates c
-    WHERE c.id IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM ${qi(query.done.table.name)} d WHERE d.${qi(query.done.column)} = c.id)
-      AND NOT EXISTS (
-        SELECT 1 FROM ${failures} f
-        WHERE f.stage = $stage AND f.resource = $resource AND f.entity_id = c.id AND f.next_attempt_at > $now::TIMESTAMPTZ)
-    ORDER BY c.weight DESC, c.id
-    LIMIT $limit`, {
-    ...query.params,
+  // Ranked once when kept: each plan then orders by an integer, not by weight and a string key.
+  const candidates = await relationCache(lake).rows(`
+    SELECT id, row_number() OVER (ORDER BY weight DESC, id) AS rank FROM (${query.candidates}) WHERE id IS NOT NULL`, query.params)
+  const [row] = await lake.query(`
+    SELECT coalesce(to_json(list(id::VARCHAR ORDER BY rank)), '[]')::VARCHAR AS ids FROM (
+      SELECT c.id, c.rank FROM ${qi(candidates.table)} c
+      ANTI JOIN ${qi(query.done.table.name)} d ON d.${qi(query.done.column)} = c.id
+      ANTI JOIN (
+        SELECT entity_id FROM ${qi(enrichmentFailures.name)}
+        WHERE stage = $stage AND resource = $resource AND next_attempt_at > $now::TIMESTAMPTZ) f ON f.entity_id = c.id
+      ${options.limit === undefined ? '' : 'ORDER BY c.rank LIMIT $limit'})`, {
     stage: query.stage,
     resource: query.resource,
     now: options.now.toISOString(),
-    limit: options.limit ?? noLimit,
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
   })
-  return rows.map((row) => String(row.id))
+  return JSON.parse(String(row?.ids ?? '[]')) as string[]
 }

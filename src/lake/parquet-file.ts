@@ -32,11 +32,25 @@ export async function writeTemp (conn: DuckDBConnection, target: string, table: 
   return temp
 }
 
+const generations = new Map<string, number>()
+
+/**
+ * How many times this process replaced `file`. Counted inside the swap gate: a statement runs wholly before or after a
+ * rename, so a reader that sees the same number before and after its statement read that one version (a cache key).
+ */
+export const fileGeneration = (file: string): number => generations.get(file) ?? 0
+
 /** Makes a written temp file the table's file (fsync, rename, fsync the folder); the temp file is gone either way. */
 export async function commitTemp (temp: string, target: string, beforeRename?: () => Promise<void> | void): Promise<void> {
   try {
     await beforeRename?.()
-    await commitFile(temp, target, (rename) => tableSwaps.swap(rename))
+    await commitFile(temp, target, (rename) => tableSwaps.swap(async () => {
+      try {
+        await rename()
+      } finally {
+        generations.set(target, fileGeneration(target) + 1)
+      }
+    }))
   } catch (err) {
     // The write's own error is the one to report, even when the temp file cannot be removed (the next start does).
     await fs.rm(temp, { force: true }).catch(() => {})

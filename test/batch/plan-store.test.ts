@@ -41,4 +41,41 @@ describe('plan store', () => {
     expect(progress.batches.map((b) => b.writtenAt)).toEqual([null, null])
     expect(progress.totals.written).toBe(0)
   })
+
+  it('keeps the items apart from the progress: a progress mark rewrites only the small file, and a new process reads both', async () => {
+    const many = Array.from({ length: 2000 }, (_, i) => ({ id: `key-${String(i).padStart(20, '0')}` }))
+    const plan = await plans.create({ stage: 'spotify', resource: 'tracks', items: many, batchSize: 50 })
+    const itemsFile = `${dir}/plans/${plan.planId}.items.json`
+    const before = await fs.readFile(itemsFile, 'utf8')
+    await plans.recordOutcome(plan.planId, 50, 50, { status: 'complete', records: 50, failures: 0 })
+    await plans.recordWritten(plan.planId, 50)
+    expect(await fs.readFile(itemsFile, 'utf8')).toBe(before)
+    const progressBytes = (await fs.stat(`${dir}/plans/${plan.planId}.json`)).size
+    expect(progressBytes).toBeLessThan(before.length / 4)
+
+    const restarted = createPlanStore(createStateStore(dir), () => new Date(clock.now))
+    const read = await restarted.get<{ id: string }>(plan.planId)
+    expect(read.items).toEqual(many)
+    expect(restarted.itemsAt(read, 1990, 50).map((i) => i.id)).toEqual(many.slice(1990).map((i) => i.id))
+    expect(summarisePlan(read).totals).toMatchObject({ batches: 40, done: 1, written: 1 })
+  })
+
+  it('reads and updates plans saved with their items inside', async () => {
+    const plan = await plans.create({ stage: 'spotify', resource: 'albums', items, batchSize: 5 })
+    const stored = await state.read<Record<string, unknown>>(`plans/${plan.planId}`)
+    await state.write(`plans/${plan.planId}`, { ...stored, items })
+    await state.remove(`plans/${plan.planId}.items`)
+    const restarted = createPlanStore(state, () => new Date(clock.now))
+    await restarted.recordOutcome(plan.planId, 0, 5, { status: 'complete', records: 5, failures: 0 })
+    const read = await restarted.get<{ id: string }>(plan.planId)
+    expect(read.items).toEqual(items)
+    expect(summarisePlan(read).totals.done).toBe(1)
+  })
+
+  it('answers PLAN_NOT_FOUND when the items of a plan are gone', async () => {
+    const plan = await plans.create({ stage: 'spotify', resource: 'albums', items, batchSize: 5 })
+    await state.remove(`plans/${plan.planId}.items`)
+    const restarted = createPlanStore(state, () => new Date(clock.now))
+    await expect(restarted.get(plan.planId)).rejects.toMatchObject({ code: 'PLAN_NOT_FOUND' })
+  })
 })
