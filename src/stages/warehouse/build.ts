@@ -25,6 +25,7 @@ export interface TestResult {
   failures: number
   /** the first rows it returned, when it failed */
   sample?: JsonRow[]
+  seconds: number
 }
 
 export interface BuildOutcome {
@@ -32,8 +33,11 @@ export interface BuildOutcome {
   tests: TestResult[]
 }
 
-/** Rows per row group of the warehouse tables (DuckDB's default, 122,880, holds ~20 MB of fact rows in memory). */
-const rowGroupSize = 16_384
+/**
+ * Rows per row group of the warehouse tables. DuckDB's default (122,880) holds ~20 MB of fact rows in memory; 16,384
+ * spent ~40% more CPU writing the million fact rows (per-row-group compression analysis) for no lower peak.
+ */
+const rowGroupSize = 65_536
 
 /** The variables models read with {{ var('…') }}. */
 export const buildVars = ['timezone', 'today', 'built_at'] as const
@@ -169,6 +173,7 @@ async function buildWith (conn: DuckDBConnection, input: BuildInput, started: nu
 
   const tests: TestResult[] = []
   for (const test of project.tests) {
+    const t0 = performance.now()
     const sql = render(test.body, names)
     let sample: JsonRow[]
     let failures = 0
@@ -189,6 +194,7 @@ async function buildWith (conn: DuckDBConnection, input: BuildInput, started: nu
       status: failures === 0 ? 'pass' : 'fail',
       failures,
       ...(failures > 0 ? { sample } : {}),
+      seconds: seconds(t0),
     }
     tests.push(result)
     input.progress?.({ test: result })

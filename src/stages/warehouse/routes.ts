@@ -22,6 +22,7 @@ const TestResultSchema = Type.Object({
   description: Type.String(),
   status: Type.Union([Type.Literal('pass'), Type.Literal('fail')]),
   failures: Type.Integer({ description: 'rows the test query returned (it passes with none)' }),
+  seconds: Type.Number({ description: 'how long the test query took' }),
 })
 
 const buildResult = {
