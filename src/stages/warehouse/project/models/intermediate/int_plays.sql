@@ -11,7 +11,8 @@ WITH plays AS (
     *,
     CASE WHEN track_id IS NULL THEN track_isrc END AS lookup_isrc,
     CASE WHEN artist_id IS NULL THEN artist_mbid END AS lookup_mbid,
-    CASE WHEN artist_id IS NULL THEN norm_name(artist_name) END AS lookup_name
+    -- norm_name of null where not needed (see keyed below)
+    norm_name(CASE WHEN artist_id IS NULL THEN artist_name END) AS lookup_name
   FROM {{ ref('stg_tracks_played') }}
 ),
 wanted_isrcs AS (
