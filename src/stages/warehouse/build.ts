@@ -11,6 +11,8 @@ export interface ModelResult {
   /** rows of a table; null for a view (counting it would run it) */
   rows: number | null
   seconds: number
+  /** CPU time of the build process meanwhile (DuckDB's threads included): unlike seconds, not stretched by a busy machine */
+  cpuSeconds: number
   /** marts are what warehouse.duckdb holds; staging and intermediate models live only during the build */
   inWarehouse: boolean
 }
@@ -26,6 +28,7 @@ export interface TestResult {
   /** the first rows it returned, when it failed */
   sample?: JsonRow[]
   seconds: number
+  cpuSeconds: number
 }
 
 export interface BuildOutcome {
@@ -74,6 +77,8 @@ export function relationOf (model: Pick<Model, 'name' | 'layer'>): string {
 }
 
 const seconds = (since: number): number => Math.round(performance.now() - since) / 1000
+const cpuNow = (): number => { const { user, system } = process.cpuUsage(); return (user + system) / 1000 }
+const cpuSeconds = (since: number): number => Math.round(cpuNow() - since) / 1000
 
 /**
  * Builds every model of the project, in order, into `target` and runs the model tests. Staging and intermediate
@@ -154,6 +159,7 @@ async function buildWith (conn: DuckDBConnection, input: BuildInput, started: nu
   const models: ModelResult[] = []
   for (const model of project.models) {
     const t0 = performance.now()
+    const cpu0 = cpuNow()
     const relation = relationOf(model)
     const body = render(model.body, model.layer === 'marts' && model.materialized === 'view' ? inWarehouse : names)
     try {
@@ -166,7 +172,7 @@ async function buildWith (conn: DuckDBConnection, input: BuildInput, started: nu
       const [row] = await readRows(conn, `SELECT count(*)::BIGINT AS n FROM ${relation}`)
       rows = Number(row?.n ?? 0)
     }
-    const result: ModelResult = { name: model.name, layer: model.layer, materialized: model.materialized, rows, seconds: seconds(t0), inWarehouse: model.layer === 'marts' }
+    const result: ModelResult = { name: model.name, layer: model.layer, materialized: model.materialized, rows, seconds: seconds(t0), cpuSeconds: cpuSeconds(cpu0), inWarehouse: model.layer === 'marts' }
     models.push(result)
     input.progress?.({ model: result })
   }
@@ -174,6 +180,7 @@ async function buildWith (conn: DuckDBConnection, input: BuildInput, started: nu
   const tests: TestResult[] = []
   for (const test of project.tests) {
     const t0 = performance.now()
+    const cpu0 = cpuNow()
     const sql = render(test.body, names)
     let sample: JsonRow[]
     let failures = 0
@@ -195,6 +202,7 @@ async function buildWith (conn: DuckDBConnection, input: BuildInput, started: nu
       failures,
       ...(failures > 0 ? { sample } : {}),
       seconds: seconds(t0),
+      cpuSeconds: cpuSeconds(cpu0),
     }
     tests.push(result)
     input.progress?.({ test: result })
