@@ -12,6 +12,7 @@ const ModelResultSchema = Type.Object({
   materialized: Type.Union([Type.Literal('view'), Type.Literal('table')]),
   rows: Nullable(Type.Integer({ description: 'rows of a table; null for a view' })),
   seconds: Type.Number(),
+  cpuSeconds: Type.Number({ description: 'CPU time of the build process meanwhile (DuckDB threads included); unlike seconds, not stretched by a busy machine' }),
   inWarehouse: Type.Boolean({ description: 'marts are kept in warehouse.duckdb; staging and intermediate models only live during the build' }),
 })
 
@@ -22,6 +23,8 @@ const TestResultSchema = Type.Object({
   description: Type.String(),
   status: Type.Union([Type.Literal('pass'), Type.Literal('fail')]),
   failures: Type.Integer({ description: 'rows the test query returned (it passes with none)' }),
+  seconds: Type.Number({ description: 'how long the test query took' }),
+  cpuSeconds: Type.Number({ description: 'CPU time of the build process meanwhile' }),
 })
 
 const buildResult = {

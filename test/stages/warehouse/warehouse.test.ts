@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import request from 'supertest'
@@ -108,6 +109,15 @@ describe('the warehouse build on a small lake (Europe/Berlin)', () => {
     expect(keys.p10!.artist_id).toBe(artists.gamma)
     expect(keys.p07!.artist_id).toMatch(/^name:[0-9a-f]{32}$/)
     expect(keys.p12).toMatchObject({ track_id: 'unknown', album_id: 'unknown', artist_id: 'unknown' })
+  })
+
+  it('a synthetic key is name: and the md5 of the normalised names under their artist key', async () => {
+    const nameKey = (...parts: string[]): string => `name:${createHash('md5').update(parts.join('\x1f')).digest('hex')}`
+    const keys = Object.fromEntries((await reader.query("SELECT play_id, track_id, album_id, artist_id FROM fact_track_played WHERE play_id IN ('p07', 'p09')")).map((r) => [r.play_id, r]))
+    // p09 names its artist "  alpha " (found by name) and its track "Other Song"; p07's artist "Delta" has no Spotify id.
+    expect(keys.p09).toMatchObject({ artist_id: artists.alpha, track_id: nameKey(artists.alpha, 'other song') })
+    const delta = nameKey('delta')
+    expect(keys.p07).toEqual({ play_id: 'p07', artist_id: delta, track_id: nameKey(delta, 'delta song'), album_id: nameKey(delta, 'delta album') })
   })
 
   it('dim_artist: every played artist, enriched or not, with genre, location and popularity', async () => {

@@ -11,7 +11,8 @@ WITH plays AS (
     *,
     CASE WHEN track_id IS NULL THEN track_isrc END AS lookup_isrc,
     CASE WHEN artist_id IS NULL THEN artist_mbid END AS lookup_mbid,
-    CASE WHEN artist_id IS NULL THEN norm_name(artist_name) END AS lookup_name
+    -- norm_name of null where not needed (see keyed below)
+    norm_name(CASE WHEN artist_id IS NULL THEN artist_name END) AS lookup_name
   FROM {{ ref('stg_tracks_played') }}
 ),
 wanted_isrcs AS (
@@ -56,9 +57,13 @@ resolved AS (
   LEFT JOIN artist_by_name n ON n.name = p.lookup_name
 ),
 keyed AS (
+  -- The names a synthetic key is made of, null where a Spotify id makes the key: DuckDB lifts a normal form used twice
+  -- out of the CASE that reads it and runs it on every play, and a null costs its regular expression nothing.
   SELECT
     *,
-    coalesce(spotify_artist_id, CASE WHEN lookup_name IS NOT NULL THEN name_key([lookup_name]) END, 'unknown') AS artist_key
+    coalesce(spotify_artist_id, CASE WHEN lookup_name IS NOT NULL THEN name_key([lookup_name]) END, 'unknown') AS artist_key,
+    norm_name(CASE WHEN spotify_track_id IS NULL THEN resolved_track_name END) AS track_name_for_key,
+    norm_name(CASE WHEN spotify_album_id IS NULL THEN resolved_album_name END) AS album_name_for_key
   FROM resolved
 )
 SELECT
@@ -74,10 +79,10 @@ SELECT
   resolved_duration_ms AS duration_ms,
   coalesce(ms_played, resolved_duration_ms) / 60000.0 AS minutes_played,
   coalesce(spotify_track_id,
-    CASE WHEN norm_name(resolved_track_name) IS NOT NULL THEN name_key([artist_key, norm_name(resolved_track_name)]) END,
+    CASE WHEN track_name_for_key IS NOT NULL THEN name_key([artist_key, track_name_for_key]) END,
     'unknown') AS track_id,
   coalesce(spotify_album_id,
-    CASE WHEN norm_name(resolved_album_name) IS NOT NULL THEN name_key([artist_key, norm_name(resolved_album_name)]) END,
+    CASE WHEN album_name_for_key IS NOT NULL THEN name_key([artist_key, album_name_for_key]) END,
     'unknown') AS album_id,
   artist_key AS artist_id,
   artist_key_source,
