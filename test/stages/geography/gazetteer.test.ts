@@ -176,4 +176,36 @@ describe('loading a gazetteer file', () => {
     expect(await lazy.lookup({ city: 'Cologne', countryCode: 'DE' })).toMatchObject({ name: 'Köln' })
     expect(await lazy.load()).toBe(a)
   })
+
+  it('lets an unused gazetteer go after keepMs, and reads it again on the next call', async () => {
+    const file = await write('kept.txt', sample.join('\n'))
+    const timers: Array<{ run: () => void, ms: number, cancelled: boolean }> = []
+    const scheduleRelease = (run: () => void, ms: number) => {
+      const timer = { run, ms, cancelled: false }
+      timers.push(timer)
+      return { cancel: () => { timer.cancelled = true } }
+    }
+    const gazetteer = createGazetteer({ file, keepMs: 1000, scheduleRelease })
+    const first = await gazetteer.load()
+    expect(await gazetteer.load()).toBe(first)
+    // Each call starts the interval again: only the last timer is live.
+    expect(timers.map((t) => t.cancelled)).toEqual([true, false])
+    expect(timers[1]!.ms).toBe(1000)
+    timers[1]!.run()
+    expect(gazetteer.loaded).toBe(false)
+    const second = await gazetteer.load()
+    expect(second).not.toBe(first)
+    expect(second.lookup({ city: 'Cologne', countryCode: 'DE' })).toMatchObject({ name: 'Köln' })
+  })
+
+  it('keeps a gazetteer still loading when its interval ends', async () => {
+    const file = await write('slow.txt', sample.join('\n'))
+    const timers: Array<() => void> = []
+    const gazetteer = createGazetteer({ file, scheduleRelease: (run) => { timers.push(run); return { cancel: () => {} } } })
+    const loading = gazetteer.load()
+    timers[0]!()
+    expect(timers).toHaveLength(2)
+    const loaded = await loading
+    expect(await gazetteer.load()).toBe(loaded)
+  })
 })

@@ -108,6 +108,24 @@ describe('filling plays from resolved tracks', () => {
     expect(play).toMatchObject({ artist_id: resolved(1).artist_id, album_id: resolved(1).album_id, artist_ids: [resolved(1).artist_id], track_isrc: 'USAAA2600001' })
   })
 
+  it('changes only plays that lack something their track has, whatever the other tracks hold', async () => {
+    const clock = manualScheduler()
+    const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: silentLog, scheduler: clock.scheduler })
+    await lake.merge(spotifyTracks, [resolved(0), resolved(1)])
+    refill.request()
+    await refill.flush()
+    const before = await lake.query('SELECT * FROM tracks_played WHERE track_id = $id ORDER BY play_id', { id: trackId(1) })
+    // Track 1 changes after its plays were filled; track 2 is resolved now.
+    await lake.merge(spotifyTracks, [{ ...resolved(1), album_name: 'Renamed', track_uri: 'spotify:track:other' }, resolved(2)])
+    expect(await refill.pending()).toBe(3)
+    refill.request()
+    await refill.flush()
+    expect(await lake.query('SELECT * FROM tracks_played WHERE track_id = $id ORDER BY play_id', { id: trackId(1) })).toEqual(before)
+    expect(await unfilled()).toBe(3)
+    expect(await refill.pending()).toBe(0)
+    expect(rewrites.filter((t) => t === 'tracks_played')).toHaveLength(2)
+  })
+
   it('runs when its wait is over', async () => {
     const clock = manualScheduler()
     const refill = createPlaysRefill({ lake, plays: tracksPlayed, log: silentLog, scheduler: clock.scheduler })
