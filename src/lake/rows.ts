@@ -1,4 +1,4 @@
-import { DuckDBTypeId, listValue, VARCHAR, LIST, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api'
+import { DuckDBTypeId, listValue, VARCHAR, LIST, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBResultReader, type DuckDBType, type DuckDBValue } from '@duckdb/node-api'
 import { tableSwaps } from './swap-gate.ts'
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
@@ -47,7 +47,23 @@ function toJson (value: unknown, typeId?: DuckDBTypeId): JsonValue {
 /** Runs a query and returns JSON-safe rows: ISO timestamps, YYYY-MM-DD dates, numbers for counts. */
 export async function readRows (conn: DuckDBConnection, sql: string, params?: SqlParams): Promise<JsonRow[]> {
   const bound = bind(params)
-  const reader = await tableSwaps.statement(() => conn.runAndReadAll(sql, bound?.values, bound?.types))
+  return jsonRows(await tableSwaps.statement(() => conn.runAndReadAll(sql, bound?.values, bound?.types)))
+}
+
+/**
+ * Runs a prepared statement with these parameters (every one it has) and returns JSON-safe rows as readRows does. A
+ * statement prepared once skips parsing, binding and optimising on each later run; DuckDB binds again by itself
+ * where a parameter decides what is read (a table function's file). Outside the swap gate: for files no lake write
+ * renames (the warehouse, a snapshot).
+ */
+export async function readPreparedRows (statement: DuckDBPreparedStatement, params?: SqlParams): Promise<JsonRow[]> {
+  const bound = bind(params)
+  statement.clearBindings()
+  if (bound) statement.bind(bound.values, bound.types)
+  return jsonRows(await statement.runAndReadAll())
+}
+
+function jsonRows (reader: DuckDBResultReader): JsonRow[] {
   const typeIds = reader.columnTypes().map((type) => type.typeId)
   const names = reader.columnNames()
   return reader.getRowsJS().map((row) => {

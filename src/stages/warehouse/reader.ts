@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises'
-import { DuckDBInstance } from '@duckdb/node-api'
+import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api'
 import { AppError } from '../../errors.ts'
-import { readRows, type JsonRow, type SqlParams } from '../../lake/rows.ts'
+import { readPreparedRows, type JsonRow, type SqlParams } from '../../lake/rows.ts'
 
 /**
  * Reads the current warehouse.duckdb. A rebuild writes a new file and renames it over the old one; the reader notices
@@ -21,12 +21,50 @@ export interface WarehouseReader {
   close (): Promise<void>
 }
 
+/**
+ * A connection kept between queries with the statements it prepared: a report query's plan (tenths of a second to
+ * bind and optimise on a busy machine, longer than running it) is made once per connection, not once per request.
+ */
+interface Session {
+  conn: DuckDBConnection
+  statements: Map<string, DuckDBPreparedStatement>
+}
+
 interface Generation {
   /** device, inode, size and mtime of the file it opened */
   key: string
   instance: DuckDBInstance
   active: number
   retired: boolean
+  /** sessions not in use */
+  idle: Session[]
+}
+
+/** Sessions kept per warehouse file, and statements kept per session (the reports send a dozen distinct ones). */
+const maxIdleSessions = 4
+const maxStatements = 32
+
+function closeSession (session: Session): void {
+  for (const statement of session.statements.values()) statement.destroySync()
+  session.conn.closeSync()
+}
+
+async function prepared (session: Session, sql: string): Promise<DuckDBPreparedStatement> {
+  const known = session.statements.get(sql)
+  if (known) {
+    // Most recently used last: the first is the one to drop.
+    session.statements.delete(sql)
+    session.statements.set(sql, known)
+    return known
+  }
+  const statement = await session.conn.prepare(sql)
+  session.statements.set(sql, statement)
+  if (session.statements.size > maxStatements) {
+    const [oldest, dropped] = session.statements.entries().next().value!
+    session.statements.delete(oldest)
+    dropped.destroySync()
+  }
+  return statement
 }
 
 export function createWarehouseReader (options: {
@@ -48,14 +86,33 @@ export function createWarehouseReader (options: {
     return stat ? `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}` : undefined
   }
 
+  function close (generation: Generation): void {
+    for (const session of generation.idle.splice(0)) closeSession(session)
+    generation.instance.closeSync()
+  }
+
   function release (generation: Generation): void {
     generation.active--
-    if (generation.retired && generation.active === 0) generation.instance.closeSync()
+    if (generation.retired && generation.active === 0) close(generation)
   }
 
   function retire (generation: Generation): void {
     generation.retired = true
-    if (generation.active === 0) generation.instance.closeSync()
+    if (generation.active === 0) close(generation)
+  }
+
+  async function session (generation: Generation): Promise<Session> {
+    const idle = generation.idle.pop()
+    if (idle) return idle
+    const conn = await generation.instance.connect()
+    await conn.run("SET TimeZone = 'UTC'")
+    return { conn, statements: new Map() }
+  }
+
+  /** Back to the idle sessions, or closed when its file is retired, enough are idle or the query failed. */
+  function putBack (generation: Generation, used: Session, healthy: boolean): void {
+    if (healthy && !generation.retired && generation.idle.length < maxIdleSessions) generation.idle.push(used)
+    else closeSession(used)
   }
 
   /** The generation of the current file, counted as in use (release it). */
@@ -79,7 +136,7 @@ export function createWarehouseReader (options: {
           perfect_ht_threshold: '20',
         })
         const previous = current
-        current = { key, instance, active: 0, retired: false }
+        current = { key, instance, active: 0, retired: false, idle: [] }
         if (previous) retire(previous)
       }
       current!.active++
@@ -94,12 +151,14 @@ export function createWarehouseReader (options: {
     async query (sql, params) {
       const generation = await acquire()
       try {
-        const conn = await generation.instance.connect()
+        const used = await session(generation)
+        let healthy = false
         try {
-          await conn.run("SET TimeZone = 'UTC'")
-          return await readRows(conn, sql, params)
+          const rows = await readPreparedRows(await prepared(used, sql), params)
+          healthy = true
+          return rows
         } finally {
-          conn.closeSync()
+          putBack(generation, used, healthy)
         }
       } finally {
         release(generation)
