@@ -177,7 +177,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
 
   // The reports read the warehouse, and the lake's plays newer than its build (the last 24 hours stay fresh).
   const reports = createReports({
-    query: (sql, params) => warehouse.reader.query(sql, params),
+    query: (sql, params, options) => warehouse.reader.query(sql, params, options),
     plays: { file: lake.filePath(tracksPlayed), tmpDir: lake.tmpDir },
     lakePlays: async () => Number((await lake.query(`SELECT count(*) AS n FROM ${tracksPlayed.name} WHERE counts_as_play`))[0]?.n ?? 0),
     now,

@@ -1,8 +1,13 @@
 import { invalidField } from '../errors.ts'
 import type { JsonRow, JsonValue, SqlParams } from '../lake/rows.ts'
 
+/** Statements to run first, on the query's connection (e.g. filling a temporary table it reads). */
+export interface QueryOptions {
+  before?: ReadonlyArray<{ sql: string, params?: SqlParams }>
+}
+
 /** Runs a parameterised read-only query on the current warehouse (createWarehouseReader); WAREHOUSE_NOT_BUILT without one. */
-export type WarehouseQuery = (sql: string, params?: SqlParams) => Promise<JsonRow[]>
+export type WarehouseQuery = (sql: string, params?: SqlParams, options?: QueryOptions) => Promise<JsonRow[]>
 
 /** Bounds that stand for "no bound": every local date of a play lies between them. */
 const noLowerDate = '0001-01-01'

@@ -1,4 +1,5 @@
 import { invalidField } from '../errors.ts'
+import type { SqlParams } from '../lake/rows.ts'
 import { dateRange, firstRow, list, num, round1, str, strOrNull, struct, numOrNull, type WarehouseQuery } from './query.ts'
 import type { Recent, RecentParams } from './schemas.ts'
 import { withSnapshot } from './snapshot.ts'
@@ -23,6 +24,31 @@ const buildSlack = 'INTERVAL 1 HOUR'
 const only = (table: string, key: string, few: string): string => `(SELECT * FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${few}))`
 
 /**
+ * The lake's plays stored since shortly before the build (and in the window), copied into a table of the query's
+ * connection first: the query reading them keeps the plan it prepared, where reading the snapshot's file in it would
+ * make DuckDB plan it anew on every request.
+ */
+const candidateSteps = (params: SqlParams) => [
+  {
+    sql: `CREATE TEMP TABLE IF NOT EXISTS recent_candidates (play_id VARCHAR, played_at TIMESTAMPTZ, local TIMESTAMP,
+      track_id VARCHAR, artist_id VARCHAR, album_id VARCHAR, ms_played BIGINT, duration_ms BIGINT, source VARCHAR,
+      track_name VARCHAR, artist_name VARCHAR, album_name VARCHAR)`,
+  },
+  { sql: 'DELETE FROM recent_candidates' },
+  {
+    sql: `INSERT INTO recent_candidates
+      SELECT p.play_id, p.played_at, timezone(b.timezone, p.played_at), p.track_id, p.artist_id, p.album_id,
+        p.ms_played, p.duration_ms, p.source, p.track_name, p.artist_name, p.album_name
+      FROM read_parquet($plays) p
+      CROSS JOIN (SELECT built_at, timezone FROM meta.build) b
+      WHERE p.counts_as_play AND p.ingested_at >= b.built_at - ${buildSlack}
+        AND p.played_at >= $start::TIMESTAMPTZ AND p.played_at < $end::TIMESTAMPTZ
+        AND timezone(b.timezone, p.played_at)::DATE BETWEEN $from AND $to`,
+    params,
+  },
+]
+
+/**
  * The plays of a window: the warehouse's, plus the lake's plays that arrived after the build (the warehouse is
  * rebuilt daily; the last 24 hours should not wait for it). A play new to the warehouse has what its lake row says:
  * its Spotify ids (names and masks from the dimensions when the warehouse knows them), else its names; its artist is
@@ -39,15 +65,7 @@ old AS NOT MATERIALIZED (
   SELECT date, hour, played_at, artist_key, track_key, minutes FROM rpt_plays
   WHERE played_at >= $start::TIMESTAMPTZ AND played_at < $end::TIMESTAMPTZ AND date BETWEEN $from AND $to
 ),
-candidates AS MATERIALIZED (
-  SELECT p.play_id, p.played_at, timezone(b.timezone, p.played_at) AS local, p.track_id, p.artist_id, p.album_id,
-    p.ms_played, p.duration_ms, p.source, p.track_name, p.artist_name, p.album_name
-  FROM read_parquet($plays) p
-  CROSS JOIN build b
-  WHERE p.counts_as_play AND p.ingested_at >= b.built_at - ${buildSlack}
-    AND p.played_at >= $start::TIMESTAMPTZ AND p.played_at < $end::TIMESTAMPTZ
-    AND timezone(b.timezone, p.played_at)::DATE BETWEEN $from AND $to
-),
+candidates AS (SELECT * FROM temp.recent_candidates),
 new AS MATERIALIZED (
   SELECT c.play_id, c.played_at, c.local,
     coalesce(c.track_id, 'name:' || lower(trim(coalesce(c.artist_name, ''))) || ' - ' || lower(trim(coalesce(c.track_name, '')))) AS track_id,
@@ -189,13 +207,9 @@ export async function recentReport (deps: RecentDeps, query: RecentParams): Prom
   const hours = byDates ? null : query.hours ?? defaultHours
   const end = deps.now()
   const start = hours === null ? null : new Date(end.getTime() - hours * 3_600_000)
-  const rows = await withSnapshot(deps.plays.file, deps.plays.tmpDir, (plays) => deps.query(recentSql(hours === null ? 'day' : 'hour'), {
-    plays,
-    start: start?.toISOString() ?? '-infinity',
-    end: hours === null ? 'infinity' : end.toISOString(),
-    ...range.params,
-    limit: query.limit,
-  }))
+  const window = { start: start?.toISOString() ?? '-infinity', end: hours === null ? 'infinity' : end.toISOString(), ...range.params }
+  const rows = await withSnapshot(deps.plays.file, deps.plays.tmpDir, (plays) =>
+    deps.query(recentSql(hours === null ? 'day' : 'hour'), { ...window, limit: query.limit }, { before: candidateSteps({ ...window, plays }) }))
   const row = firstRow(rows)
   const totals = struct(row.totals)
   const buckets: Bucket[] = list(row.buckets).map((b) => ({ start: str(b.start), plays: num(b.plays), minutes: num(b.minutes) }))

@@ -46,9 +46,9 @@ FROM meta.build b, (
  * it, rather than answering 500 until the next Daily ETL.
  */
 function withReportTables (query: WarehouseQuery): WarehouseQuery {
-  return async (sql, params) => {
+  return async (sql, params, options) => {
     try {
-      return await query(sql, params)
+      return await query(sql, params, options)
     } catch (err) {
       const message = err instanceof Error ? err.message : ''
       if (!/Catalog Error: Table with name rpt_/.test(message)) throw err

@@ -14,8 +14,11 @@ import { readPreparedRows, type JsonRow, type SqlParams } from '../../lake/rows.
  */
 export interface WarehouseReader {
   readonly file: string
-  /** A parameterised query ($name values) on the current warehouse, read-only; WAREHOUSE_NOT_BUILT when there is none. */
-  query (sql: string, params?: SqlParams): Promise<JsonRow[]>
+  /**
+   * A parameterised query ($name values) on the current warehouse, read-only; WAREHOUSE_NOT_BUILT when there is none.
+   * `before`: statements run first on the same connection (a temporary table the query reads).
+   */
+  query (sql: string, params?: SqlParams, options?: { before?: ReadonlyArray<{ sql: string, params?: SqlParams }> }): Promise<JsonRow[]>
   /** Whether a warehouse has been built. */
   exists (): Promise<boolean>
   close (): Promise<void>
@@ -148,12 +151,13 @@ export function createWarehouseReader (options: {
 
   return {
     file,
-    async query (sql, params) {
+    async query (sql, params, options) {
       const generation = await acquire()
       try {
         const used = await session(generation)
         let healthy = false
         try {
+          for (const step of options?.before ?? []) await readPreparedRows(await prepared(used, step.sql), step.params)
           const rows = await readPreparedRows(await prepared(used, sql), params)
           healthy = true
           return rows
