@@ -41,13 +41,14 @@ export function createExportImport (deps: { config: Config, lake: Lake, now: () 
     // Rows stream to staging files: an entry the lake cannot store is set aside, the others are written.
     return withStaging(lake.tmpDir, 'import', {
       table: tracksPlayed,
+      query: lake.query,
       onReject: (bad) => {
         rejected++
         if (quarantined.length < maxQuarantinedKept) quarantined.push(quarantineRow(tracksPlayed.name, where, bad, ingestedAt))
       },
     }, async (staging, work) => {
       const reports: Array<ExportFileReport & SkipCounts> = []
-      const onFile = async (name: string, entries: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> => {
+      const onFile = async (name: string, entries: AsyncIterable<unknown[]>): Promise<void> => {
         reports.push(await parseExportEntries(name, entries, { userId, ingestedAt }, (row, index) => {
           where = `spotify-export:${name}[${index}]`
           return staging.write(row)

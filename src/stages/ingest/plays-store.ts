@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+import { quotedString as qs } from '@duckdb/node-api'
 import type { Lake, WriteTx } from '../../lake/lake.ts'
 import { quarantine, quarantineRow, type QuarantineRow } from '../../lake/quarantine.ts'
 import { partitionStorable } from '../../lake/table.ts'
@@ -94,7 +96,7 @@ export async function writePlays (
     let result: PlayWriteResult = { rows: 0, inserted: 0, duplicates: 0, merged: 0, repaired: 0, quarantined: 0 }
     if (count > 0) {
       const staged = 'files' in plays
-        ? { name: await tx.stageFiles(tracksPlayed, plays.files), repaired: plays.repaired }
+        ? { name: await stagedView(tx, plays), repaired: plays.repaired }
         : await tx.stage(tracksPlayed, plays.map((p) => ({ ...p })))
       result = { ...await insertPlays(tx, staged.name, count), repaired: staged.repaired + repaired, quarantined: 0 }
     }
@@ -105,6 +107,14 @@ export async function writePlays (
     }
     return result
   }, { lean: 'files' in plays && plays.rows >= stagingRowsPerFile })
+}
+
+/** A view on staged files: parquet converted while the input was parsed, or JSON lines the lake converts now. */
+async function stagedView (tx: WriteTx, staged: StagedFiles): Promise<string> {
+  if (staged.format !== 'parquet') return tx.stageFiles(tracksPlayed, staged.files)
+  const name = `staged_plays_${randomUUID().replaceAll('-', '')}`
+  await tx.run(`CREATE TEMP VIEW ${name} AS SELECT * FROM read_parquet([${staged.files.map((f) => qs(f)).join(', ')}])`)
+  return name
 }
 
 async function insertPlays (tx: WriteTx, staged: string, total: number): Promise<Omit<PlayWriteResult, 'repaired' | 'quarantined'>> {
