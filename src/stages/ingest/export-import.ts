@@ -39,15 +39,16 @@ export function createExportImport (deps: { config: Config, lake: Lake, now: () 
     let rejected = 0
     let where = ''
     // Rows stream to staging files: an entry the lake cannot store is set aside, the others are written.
-    return withStaging(lake.tmpDir, 'import', {
+    return leanWhile(lake, () => withStaging(lake.tmpDir, 'import', {
       table: tracksPlayed,
+      query: lake.query,
       onReject: (bad) => {
         rejected++
         if (quarantined.length < maxQuarantinedKept) quarantined.push(quarantineRow(tracksPlayed.name, where, bad, ingestedAt))
       },
     }, async (staging, work) => {
       const reports: Array<ExportFileReport & SkipCounts> = []
-      const onFile = async (name: string, entries: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> => {
+      const onFile = async (name: string, entries: AsyncIterable<unknown[]>): Promise<void> => {
         reports.push(await parseExportEntries(name, entries, { userId, ingestedAt }, (row, index) => {
           where = `spotify-export:${name}[${index}]`
           return staging.write(row)
@@ -82,6 +83,26 @@ export function createExportImport (deps: { config: Config, lake: Lake, now: () 
         ignoredFiles: ignored,
         fileReports: reports.map(({ name, entries, rows, shortPlays, skipped, quarantined }) => ({ name, entries, rows, shortPlays, skipped, quarantined })),
       }
-    })
+    }))
   }
+}
+
+/**
+ * Runs `fn` with DuckDB lean (one thread, freed memory handed back) from the first entry on: the staged files are
+ * converted to parquet while the export is parsed, and two DuckDB threads beside the parser would lift the service's
+ * peak by some 30 MB. A write that locks no table is the lake's way in; `fn`'s own error is the one answered (the
+ * lake would wrap it as a failed write).
+ */
+async function leanWhile<T> (lake: Lake, fn: () => Promise<T>): Promise<T> {
+  let failure: { err: unknown } | undefined
+  const result = await lake.write([], async () => {
+    try {
+      return await fn()
+    } catch (err) {
+      failure = { err }
+      return undefined
+    }
+  }, { lean: true })
+  if (failure) throw failure.err
+  return result as T
 }

@@ -6,7 +6,7 @@ import { StringDecoder } from 'node:string_decoder'
 import yauzl from 'yauzl'
 import { AppError, quote, truncate } from '../../errors.ts'
 import { bool, int, str } from '../../json-values.ts'
-import { defaultMaxItemChars, JsonArrayError, jsonArrayItems } from './json-array-stream.ts'
+import { defaultMaxItemChars, JsonArrayError, jsonArrayBatches } from './json-array-stream.ts'
 import { parseTimestamp } from '../../lake/values.ts'
 import { dataDirUnavailable } from '../../lake/lake.ts'
 import { minPlayMs, playId, spotifyTrackId, type PlayInput } from './play-rows.ts'
@@ -63,99 +63,129 @@ const validTime = (ms: number): boolean => Number.isFinite(ms) && Math.abs(ms) <
  */
 export async function parseExportEntries (
   file: string,
-  entries: AsyncIterable<unknown> | Iterable<unknown>,
+  entries: AsyncIterable<readonly unknown[]> | Iterable<readonly unknown[]>,
   context: { userId: string, ingestedAt: string },
   onRow: (row: PlayInput, index: number) => void | Promise<void>,
   onBad: (bad: BadEntry) => void | Promise<void>
 ): Promise<ExportFileReport & SkipCounts> {
   const report = { name: file, entries: 0, rows: 0, shortPlays: 0, skipped: 0, quarantined: 0, episodes: 0, audiobooks: 0, noTrack: 0 }
   let index = -1
-  for await (const value of entries) {
-    index++
-    report.entries++
-    const bad = async (field: string, problem: string): Promise<void> => {
-      report.quarantined++
-      await onBad({ index, entry: value, field, problem })
+  for await (const batch of entries) {
+    for (const value of batch) {
+      index++
+      report.entries++
+      // Awaited only when the callback answers a promise: most rows go on synchronously.
+      const pending = parseEntry(file, value, index, report, context, onRow, onBad)
+      if (pending) await pending
     }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      if (index === 0) throw invalid(file, 'is not a Spotify extended streaming history file: its first entry is not an object', `${file}[0]`, 'must be an object')
-      await bad('entry', 'must be an object')
-      continue
-    }
-    const entry = value as Record<string, unknown>
-    if (index === 0 && !('ts' in entry) && !('ms_played' in entry)) {
-      throw invalid(file, 'is not a Spotify extended streaming history file: its entries have no ts or ms_played', `${file}[0]`, 'has no ts or ms_played')
-    }
-    const endedAt = typeof entry.ts === 'string' ? parseTimestamp(entry.ts) : undefined
-    if (endedAt === undefined) {
-      await bad('ts', typeof entry.ts === 'string' && entry.ts !== '' ? `must be an ISO 8601 timestamp such as 2023-02-25T11:20:37Z, got ${quote(entry.ts)}` : 'is required (a UTC timestamp)')
-      continue
-    }
-    const msPlayed = entry.ms_played
-    if (typeof msPlayed !== 'number' || !Number.isInteger(msPlayed) || msPlayed < 0) {
-      await bad('ms_played', `must be a non-negative integer, got ${quote(msPlayed)}`)
-      continue
-    }
-    if (!validTime(endedAt - msPlayed)) {
-      await bad('ms_played', `puts the start of the play before the year 1 (${quote(msPlayed)} ms)`)
-      continue
-    }
-
-    const trackUri = str(entry.spotify_track_uri)
-    const trackName = str(entry.master_metadata_track_name)
-    if (!trackUri && !trackName) {
-      report.skipped++
-      if (str(entry.spotify_episode_uri) || str(entry.episode_name)) report.episodes++
-      else if (str(entry.audiobook_uri) || str(entry.audiobook_chapter_uri) || str(entry.audiobook_title)) report.audiobooks++
-      else report.noTrack++
-      continue
-    }
-    const trackId = spotifyTrackId(trackUri)
-    const artistName = str(entry.master_metadata_album_artist_name)
-    const playedAtMs = endedAt - msPlayed
-    const countsAsPlay = msPlayed >= minPlayMs
-    if (!countsAsPlay) report.shortPlays++
-    report.rows++
-    await onRow({
-      play_id: playId('spotify-export', context.userId, playedAtMs, trackId, artistName, trackName),
-      user_id: context.userId,
-      played_at: new Date(playedAtMs).toISOString(),
-      ended_at: new Date(endedAt).toISOString(),
-      track_id: trackId,
-      track_uri: trackUri,
-      track_name: trackName,
-      album_name: str(entry.master_metadata_album_album_name),
-      artist_name: artistName,
-      artist_names: artistName ? [artistName] : null,
-      ms_played: msPlayed,
-      counts_as_play: countsAsPlay,
-      skipped: bool(entry.skipped),
-      reason_start: str(entry.reason_start),
-      reason_end: str(entry.reason_end),
-      shuffle: bool(entry.shuffle),
-      offline: bool(entry.offline),
-      incognito_mode: bool(entry.incognito_mode),
-      platform: str(entry.platform),
-      conn_country: str(entry.conn_country),
-      duration_ms: int(entry.duration_ms),
-      source: 'spotify-export',
-      ingested_at: context.ingestedAt,
-    }, index)
   }
   return report
 }
 
-/** The entries of an export file arriving as text chunks, parsed one at a time. */
-export async function * entriesOf (file: string, chunks: AsyncIterable<string>): AsyncGenerator<unknown> {
+function parseEntry (
+  file: string,
+  value: unknown,
+  index: number,
+  report: ExportFileReport & SkipCounts,
+  context: { userId: string, ingestedAt: string },
+  onRow: (row: PlayInput, index: number) => void | Promise<void>,
+  onBad: (bad: BadEntry) => void | Promise<void>
+): void | Promise<void> {
+  const bad = (field: string, problem: string): void | Promise<void> => {
+    report.quarantined++
+    return onBad({ index, entry: value, field, problem })
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    if (index === 0) throw invalid(file, 'is not a Spotify extended streaming history file: its first entry is not an object', `${file}[0]`, 'must be an object')
+    return bad('entry', 'must be an object')
+  }
+  const entry = value as Record<string, unknown>
+  if (index === 0 && !('ts' in entry) && !('ms_played' in entry)) {
+    throw invalid(file, 'is not a Spotify extended streaming history file: its entries have no ts or ms_played', `${file}[0]`, 'has no ts or ms_played')
+  }
+  const endedAt = typeof entry.ts === 'string' ? parseTimestamp(entry.ts) : undefined
+  if (endedAt === undefined) {
+    return bad('ts', typeof entry.ts === 'string' && entry.ts !== '' ? `must be an ISO 8601 timestamp such as 2023-02-25T11:20:37Z, got ${quote(entry.ts)}` : 'is required (a UTC timestamp)')
+  }
+  const msPlayed = entry.ms_played
+  if (typeof msPlayed !== 'number' || !Number.isInteger(msPlayed) || msPlayed < 0) {
+    return bad('ms_played', `must be a non-negative integer, got ${quote(msPlayed)}`)
+  }
+  if (!validTime(endedAt - msPlayed)) {
+    return bad('ms_played', `puts the start of the play before the year 1 (${quote(msPlayed)} ms)`)
+  }
+
+  const trackUri = str(entry.spotify_track_uri)
+  const trackName = str(entry.master_metadata_track_name)
+  if (!trackUri && !trackName) {
+    report.skipped++
+    if (str(entry.spotify_episode_uri) || str(entry.episode_name)) report.episodes++
+    else if (str(entry.audiobook_uri) || str(entry.audiobook_chapter_uri) || str(entry.audiobook_title)) report.audiobooks++
+    else report.noTrack++
+    return
+  }
+  const trackId = spotifyTrackId(trackUri)
+  const artistName = str(entry.master_metadata_album_artist_name)
+  const playedAtMs = endedAt - msPlayed
+  const countsAsPlay = msPlayed >= minPlayMs
+  if (!countsAsPlay) report.shortPlays++
+  report.rows++
+  return onRow({
+    play_id: playId('spotify-export', context.userId, playedAtMs, trackId, artistName, trackName),
+    user_id: context.userId,
+    played_at: new Date(playedAtMs).toISOString(),
+    ended_at: new Date(endedAt).toISOString(),
+    track_id: trackId,
+    track_uri: trackUri,
+    track_name: trackName,
+    album_name: str(entry.master_metadata_album_album_name),
+    artist_name: artistName,
+    artist_names: artistName ? [artistName] : null,
+    ms_played: msPlayed,
+    counts_as_play: countsAsPlay,
+    skipped: bool(entry.skipped),
+    reason_start: str(entry.reason_start),
+    reason_end: str(entry.reason_end),
+    shuffle: bool(entry.shuffle),
+    offline: bool(entry.offline),
+    incognito_mode: bool(entry.incognito_mode),
+    platform: str(entry.platform),
+    conn_country: str(entry.conn_country),
+    duration_ms: int(entry.duration_ms),
+    source: 'spotify-export',
+    ingested_at: context.ingestedAt,
+  }, index)
+}
+
+/**
+ * The entries of an export file arriving as text chunks, parsed a chunk's worth at a time (one JSON.parse for the
+ * batch; item by item only to find the entry at fault).
+ */
+export async function * entriesOf (file: string, chunks: AsyncIterable<string>): AsyncGenerator<unknown[]> {
   let index = 0
   try {
-    for await (const text of jsonArrayItems(chunks)) {
+    for await (const texts of jsonArrayBatches(chunks)) {
+      let values: unknown[] | undefined
       try {
-        yield JSON.parse(text)
-      } catch (err) {
-        throw invalid(file, `entry ${index} is not valid JSON (${reason(err)})`, `${file}[${index}]`, 'must be valid JSON')
+        values = JSON.parse(`[${texts.join(',')}]`) as unknown[]
+      } catch {}
+      // Items hold no more than one value each (the scan splits at top-level commas), so the counts match.
+      if (values?.length !== texts.length) {
+        values = []
+        for (const text of texts) {
+          try {
+            values.push(JSON.parse(text))
+          } catch (err) {
+            if (values.length > 0) yield values
+            throw invalid(file, `entry ${index} is not valid JSON (${reason(err)})`, `${file}[${index}]`, 'must be valid JSON')
+          }
+          index++
+        }
+        yield values
+        continue
       }
-      index++
+      index += values.length
+      yield values
     }
   } catch (err) {
     if (err instanceof JsonArrayError && err.index !== undefined) {

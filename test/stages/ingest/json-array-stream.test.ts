@@ -16,6 +16,14 @@ describe('jsonArrayItems', () => {
     expect(await items('[]')).toEqual([])
   })
 
+  it('reads escapes and runs of backslashes split anywhere between chunks', async () => {
+    const value = [{ a: 'x\\', b: 'q\\"}', c: ['\\\\', '"'] }, '\\', 'tail"\\', { d: { e: '{[,' } }]
+    const text = JSON.stringify(value, null, 2)
+    for (let size = 1; size <= 12; size++) {
+      expect((await items(text, size)).map((t) => JSON.parse(t))).toEqual(value)
+    }
+  })
+
   it('refuses what is not one whole array', async () => {
     for (const bad of ['{"a": 1}', '', '[{"a": 1}', '[{"a": 1},', '[{} {}]', '[1],[2]', '[,1]']) {
       await expect(items(bad), bad).rejects.toBeInstanceOf(JsonArrayError)
