@@ -1,11 +1,9 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Lake } from '../../src/lake/lake.ts'
+import { describe, expect, it } from 'vitest'
 import { createStagingWriter } from '../../src/lake/staging-writer.ts'
 import { tracksPlayed } from '../../src/stages/ingest/tables.ts'
-import { makeTempDir } from '../helpers/build-app.ts'
-import { openLake } from '../helpers/lake.ts'
+import { lakePerTest } from '../helpers/lake.ts'
 
 const play = (n: number): Record<string, unknown> => ({
   play_id: `play-${n}`,
@@ -20,24 +18,13 @@ const play = (n: number): Record<string, unknown> => ({
 })
 
 describe('staging writer converting to parquet in the background', () => {
-  let dir: string
-  let lake: Lake
-
-  beforeEach(async () => {
-    dir = await makeTempDir()
-    lake = await openLake(dir)
-  })
-
-  afterEach(async () => {
-    await lake.close()
-    await fs.rm(dir, { recursive: true, force: true })
-  })
+  const fresh = lakePerTest()
 
   it('answers parquet files holding every storable row in input order, ten staged files a conversion', async () => {
-    const work = path.join(dir, 'work')
+    const work = path.join(fresh.dir, 'work')
     await fs.mkdir(work)
     const rejected: number[] = []
-    const writer = createStagingWriter(work, { table: tracksPlayed, rowsPerFile: 2, query: lake.query, onReject: (r) => { rejected.push(r.index) } })
+    const writer = createStagingWriter(work, { table: tracksPlayed, rowsPerFile: 2, query: fresh.lake.query, onReject: (r) => { rejected.push(r.index) } })
     for (let n = 0; n < 25; n++) await writer.write(play(n))
     const staged = await writer.finish()
     expect(staged).toMatchObject({ format: 'parquet', rows: 24, repaired: 1 })
@@ -45,14 +32,14 @@ describe('staging writer converting to parquet in the background', () => {
     // 24 rows in files of 2: twelve staged files, converted as ten and two.
     expect(staged.files).toHaveLength(2)
     expect((await fs.readdir(work)).filter((f) => f.endsWith('.ndjson'))).toEqual([])
-    const rows = await lake.query('SELECT play_id, _ord, track_name, artist_names, ms_played FROM read_parquet($files::VARCHAR[]) ORDER BY _ord', { files: staged.files })
+    const rows = await fresh.lake.query('SELECT play_id, _ord, track_name, artist_names, ms_played FROM read_parquet($files::VARCHAR[]) ORDER BY _ord', { files: staged.files })
     expect(rows.map((r) => r.play_id)).toEqual(Array.from({ length: 25 }, (_, n) => `play-${n}`).filter((id) => id !== 'play-5'))
     expect(rows.map((r) => Number(r._ord))).toEqual(Array.from({ length: 24 }, (_, n) => n))
     expect(rows[3]).toMatchObject({ track_name: 'lone \uFFFD surrogate', artist_names: ['Artist 3'], ms_played: 3000 })
   })
 
   it('answers the JSON lines as written without a query function', async () => {
-    const writer = createStagingWriter(dir, { table: tracksPlayed, rowsPerFile: 2 })
+    const writer = createStagingWriter(fresh.dir, { table: tracksPlayed, rowsPerFile: 2 })
     for (let n = 0; n < 3; n++) await writer.write(play(n))
     const staged = await writer.finish()
     expect(staged).toMatchObject({ format: 'ndjson', rows: 3 })
