@@ -14,8 +14,6 @@ export interface RecentDeps {
 
 const latestPlays = 50
 const defaultHours = 24
-/** Plays this long before the build started may still have missed its snapshot; the play_id check drops doubles. */
-const buildSlack = 'INTERVAL 1 HOUR'
 
 /**
  * The rows of `table` whose `key` is among those of `few` (a CTE of a few rows), to join those few rows to. A plain
@@ -24,8 +22,8 @@ const buildSlack = 'INTERVAL 1 HOUR'
 const only = (table: string, key: string, few: string): string => `(SELECT * FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${few}))`
 
 /**
- * The lake's plays stored since shortly before the build (and in the window), copied into a table of the query's
- * connection first: the query reading them keeps the plan it prepared, where reading the snapshot's file in it would
+ * The lake's plays of the ingestions the build did not read whole (rpt_ingests counts what it read of each), in the
+ * window, copied into a table of the query's connection first (the query drops those the warehouse holds by id): the query reading them keeps the plan it prepared, where reading the snapshot's file in it would
  * make DuckDB plan it anew on every request.
  */
 const candidateSteps = (params: SqlParams) => [
@@ -37,11 +35,16 @@ const candidateSteps = (params: SqlParams) => [
   { sql: 'DELETE FROM recent_candidates' },
   {
     sql: `INSERT INTO recent_candidates
+      WITH changed AS (
+        SELECT l.ingested_at FROM (SELECT ingested_at, count(*) AS plays FROM read_parquet($plays) GROUP BY ingested_at) l
+        LEFT JOIN rpt_ingests w USING (ingested_at)
+        WHERE w.plays IS DISTINCT FROM l.plays
+      )
       SELECT p.play_id, p.played_at, timezone(b.timezone, p.played_at), p.track_id, p.artist_id, p.album_id,
         p.ms_played, p.duration_ms, p.source, p.track_name, p.artist_name, p.album_name
       FROM read_parquet($plays) p
-      CROSS JOIN (SELECT built_at, timezone FROM meta.build) b
-      WHERE p.counts_as_play AND p.ingested_at >= b.built_at - ${buildSlack}
+      CROSS JOIN (SELECT timezone FROM meta.build) b
+      WHERE p.counts_as_play AND p.ingested_at IN (SELECT ingested_at FROM changed)
         AND p.played_at >= $start::TIMESTAMPTZ AND p.played_at < $end::TIMESTAMPTZ
         AND timezone(b.timezone, p.played_at)::DATE BETWEEN $from AND $to`,
     params,
@@ -55,8 +58,8 @@ const candidateSteps = (params: SqlParams) => [
  * counted by Spotify id, else by case-folded name, until the next build resolves it.
  *
  * The warehouse's plays are grouped by integer keys (rpt_plays); only the top rows, and the rows new plays touch, take
- * their ids and add the new plays. A lake play stored since shortly before the build is new
- * unless the warehouse holds its id: the ids are looked up for those few candidates, not compared across a million.
+ * their ids and add the new plays. A lake play of an ingestion the build did not read whole is new unless the
+ * warehouse holds its id: the ids are looked up for those few candidates, not compared across a million.
  * Names are joined after grouping: only the top rows and the latest plays need them.
  */
 const recentSql = (unit: 'hour' | 'day'): string => `

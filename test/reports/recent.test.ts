@@ -20,8 +20,12 @@ const wholeMinutes = [60_000, 120_000, 180_000]
 /** A local day in Europe/Berlin: the plays fall between 2025-03-01 and 2026-02-14, away from midnight. */
 const playedAt = (): string => new Date(Date.UTC(2025, 2, 1 + Math.floor(random() * 350), 9 + Math.floor(random() * 10))).toISOString()
 
-const warehousePlays = Array.from({ length: 240 }, (_, i) => spotifyPlay(`w${i}`, playedAt(), pick(songs), { ms_played: pick(wholeMinutes), duration_ms: 240_000 }))
+/** Stored ten minutes before the build (2026-02-15 12:00): all of them in it. */
+const lateIngestion = '2026-02-15T11:50:00.000Z'
+const warehousePlays = Array.from({ length: 240 }, (_, i) => spotifyPlay(`w${i}`, playedAt(), pick(songs), { ms_played: pick(wholeMinutes), duration_ms: 240_000, ingested_at: lateIngestion }))
 const newPlays = [
+  // The same ingestion time as the warehouse's plays, stored after the build (a request whose write landed late).
+  spotifyPlay('late', playedAt(), songs[0]!, { ms_played: 120_000, duration_ms: 240_000, ingested_at: lateIngestion }),
   ...Array.from({ length: 30 }, (_, i) => spotifyPlay(`n${i}`, playedAt(), pick(songs.slice(18)), {
     ms_played: random() < 0.2 ? null : pick(wholeMinutes), duration_ms: 240_000, ingested_at: '2026-02-15T12:05:00.000Z',
   })),

@@ -51,7 +51,7 @@ describe('the reports on a warehouse built before the report marts', () => {
       // What an older tracklake built: the same warehouse without rpt_*.
       const instance = await DuckDBInstance.create(path.join(dir, 'warehouse.duckdb'))
       const conn = await instance.connect()
-      for (const table of ['rpt_plays', 'rpt_artists', 'rpt_tracks']) await conn.run(`DROP TABLE ${table}`)
+      for (const table of ['rpt_plays', 'rpt_artists', 'rpt_tracks', 'rpt_ingests']) await conn.run(`DROP TABLE ${table}`)
       conn.closeSync()
       instance.closeSync()
       const { t } = await reportApp(dir)

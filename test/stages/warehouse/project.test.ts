@@ -37,7 +37,7 @@ describe('the warehouse project', () => {
       if (model.layer === 'marts' && model.materialized === 'table') expect(model.key.length, model.name).toBeGreaterThan(0)
     }
     expect(loaded.models.filter((m) => m.layer === 'marts').map((m) => m.name).sort()).toEqual([
-      'bridge_artist_genre', 'dim_album', 'dim_artist', 'dim_date', 'dim_genre', 'dim_time', 'dim_track', 'fact_artist_genre', 'fact_track_played', 'rpt_artists', 'rpt_plays', 'rpt_tracks',
+      'bridge_artist_genre', 'dim_album', 'dim_artist', 'dim_date', 'dim_genre', 'dim_time', 'dim_track', 'fact_artist_genre', 'fact_track_played', 'rpt_artists', 'rpt_ingests', 'rpt_plays', 'rpt_tracks',
     ])
     expect(loaded.sources).toEqual(expect.arrayContaining(['tracks_played', 'mbz_area_hierarchy', 'cities_with_lat_long', 'mask_artists']))
     const fact = loaded.tests.filter((t) => t.model === 'fact_track_played' && t.kind === 'relationships').map((t) => t.name)

@@ -58,7 +58,7 @@ describe('the warehouse build on a small lake (Europe/Berlin)', () => {
     const tables = await reader.query("SELECT table_schema || '.' || table_name AS name FROM information_schema.tables ORDER BY 1")
     expect(tables.map((r) => r.name)).toEqual([
       'main.bridge_artist_genre', 'main.dim_album', 'main.dim_artist', 'main.dim_date', 'main.dim_genre', 'main.dim_time',
-      'main.dim_track', 'main.fact_artist_genre', 'main.fact_track_played', 'main.rpt_artists', 'main.rpt_plays', 'main.rpt_tracks',
+      'main.dim_track', 'main.fact_artist_genre', 'main.fact_track_played', 'main.rpt_artists', 'main.rpt_ingests', 'main.rpt_plays', 'main.rpt_tracks',
       'meta.build', 'meta.models', 'meta.tests',
     ])
   })
@@ -214,7 +214,7 @@ describe('the warehouse build on a small lake (Europe/Berlin)', () => {
     expect(res.body).toMatchObject({ built: true, builtAt: now.toISOString(), timezone, lastBuild: { status: 'succeeded', startedAt: now.toISOString() } })
     // Where the files are, relative to the data directory: no answer shows a host path.
     expect(res.body).toMatchObject({ file: 'warehouse.duckdb', maskFile: path.join('seeds', 'mask_artists.csv') })
-    expect(res.body.models.map((m: { name: string }) => m.name)).toEqual(['bridge_artist_genre', 'dim_album', 'dim_artist', 'dim_date', 'dim_genre', 'dim_time', 'dim_track', 'fact_artist_genre', 'fact_track_played', 'rpt_artists', 'rpt_plays', 'rpt_tracks'])
+    expect(res.body.models.map((m: { name: string }) => m.name)).toEqual(['bridge_artist_genre', 'dim_album', 'dim_artist', 'dim_date', 'dim_genre', 'dim_time', 'dim_track', 'fact_artist_genre', 'fact_track_played', 'rpt_artists', 'rpt_ingests', 'rpt_plays', 'rpt_tracks'])
     expect(res.body.models.find((m: { name: string }) => m.name === 'fact_track_played').rows).toBe(countingPlays)
     expect(res.body.tests).toMatchObject({ passed: build.body.tests.passed, failed: 0 })
     expect(res.body.bytes).toBeGreaterThan(0)

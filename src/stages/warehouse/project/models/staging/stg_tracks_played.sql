@@ -5,6 +5,7 @@ SELECT
   user_id,
   source,
   played_at,
+  ingested_at,
   timezone({{ var('timezone') }}, played_at) AS played_at_local,
   counts_as_play,
   ms_played,
