@@ -14,6 +14,7 @@ export const errorTable = {
   PLAN_EXPIRED: { status: 404, retryable: false, meaning: 'the plan expired; make a new one' },
   REQUEST_TIMEOUT: { status: 408, retryable: true, meaning: 'the request body stopped arriving (TRACKLAKE_BODY_TIMEOUT_SECONDS)' },
   WAREHOUSE_NOT_BUILT: { status: 404, retryable: false, meaning: 'no warehouse has been built yet (POST /v1/warehouse/build)' },
+  WAREHOUSE_BEHIND: { status: 409, retryable: false, meaning: 'the lake holds more plays the warehouse has not read than a report adds on the fly (after a big import): POST /v1/warehouse/build, or wait for the Daily ETL' },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false, meaning: 'the body is larger than this route accepts' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, meaning: 'this Content-Type is not accepted here' },
   UPSTREAM_AUTH_FAILED: { status: 502, retryable: false, meaning: 'an upstream refused our credentials; the message says which to fix' },

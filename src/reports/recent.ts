@@ -1,4 +1,4 @@
-import { invalidField } from '../errors.ts'
+import { AppError, invalidField } from '../errors.ts'
 import type { SqlParams } from '../lake/rows.ts'
 import { dateRange, firstRow, list, num, round1, str, strOrNull, struct, numOrNull, type WarehouseQuery } from './query.ts'
 import type { Recent, RecentParams } from './schemas.ts'
@@ -10,6 +10,8 @@ export interface RecentDeps {
   /** the lake's tracks_played parquet file, and a folder on its file system for a snapshot of it */
   plays: { file: string, tmpDir: string }
   now: () => Date
+  /** default 25,000 */
+  maxPlaysAfterBuild?: number
 }
 
 const latestPlays = 50
@@ -20,6 +22,20 @@ const defaultHours = 24
  * join would build its hash table from the whole table (100,000 tracks) although only a handful of rows probe it.
  */
 const only = (table: string, key: string, few: string): string => `(SELECT * FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${few}))`
+
+/**
+ * More plays than this in ingestions the build did not read whole (a big import since the build) are not merged on the
+ * fly, they would not fit the reader's memory: build first. Days of polling add a few hundred.
+ */
+const defaultMaxPlaysAfterBuild = 25_000
+
+/** The plays of the ingestions the build did not read whole (each ingestion's count only grows). */
+const playsAfterBuildSql = `
+SELECT coalesce(sum(l.plays), 0) AS plays
+FROM (SELECT ingested_at, count(*) AS plays FROM read_parquet($plays) GROUP BY ingested_at) l
+LEFT JOIN rpt_ingests w USING (ingested_at)
+WHERE w.plays IS DISTINCT FROM l.plays
+`
 
 /**
  * The lake's plays of the ingestions the build did not read whole (rpt_ingests counts what it read of each), in the
@@ -77,8 +93,8 @@ new AS MATERIALIZED (
     coalesce(c.ms_played, c.duration_ms, t.duration_ms) / 60000.0 AS minutes,
     c.source, c.track_name, c.artist_name, c.album_name
   FROM candidates c
+  ANTI JOIN rpt_plays f ON f.play_id = c.play_id
   LEFT JOIN ${only('dim_track', 'track_id', 'candidates')} t ON t.track_id = c.track_id
-  WHERE c.play_id NOT IN (SELECT f.play_id FROM fact_track_played f WHERE f.play_id IN (SELECT play_id FROM candidates))
 ),
 old_artists AS MATERIALIZED (
   SELECT artist_key, count(*) AS plays, coalesce(sum(minutes), 0) AS minutes FROM old GROUP BY artist_key
@@ -211,8 +227,14 @@ export async function recentReport (deps: RecentDeps, query: RecentParams): Prom
   const end = deps.now()
   const start = hours === null ? null : new Date(end.getTime() - hours * 3_600_000)
   const window = { start: start?.toISOString() ?? '-infinity', end: hours === null ? 'infinity' : end.toISOString(), ...range.params }
-  const rows = await withSnapshot(deps.plays.file, deps.plays.tmpDir, (plays) =>
-    deps.query(recentSql(hours === null ? 'day' : 'hour'), { ...window, limit: query.limit }, { before: candidateSteps({ ...window, plays }) }))
+  const rows = await withSnapshot(deps.plays.file, deps.plays.tmpDir, async (plays) => {
+    const behind = num(firstRow(await deps.query(playsAfterBuildSql, { plays })).plays)
+    const maxPlaysAfterBuild = deps.maxPlaysAfterBuild ?? defaultMaxPlaysAfterBuild
+    if (behind > maxPlaysAfterBuild) {
+      throw new AppError('WAREHOUSE_BEHIND', `the lake holds ${behind.toLocaleString('en-US')} plays from ingestions the warehouse has not read whole, more than this report adds on the fly (${maxPlaysAfterBuild.toLocaleString('en-US')}): POST /v1/warehouse/build (or the next Daily ETL) brings it up to date`)
+    }
+    return await deps.query(recentSql(hours === null ? 'day' : 'hour'), { ...window, limit: query.limit }, { before: candidateSteps({ ...window, plays }) })
+  })
   const row = firstRow(rows)
   const totals = struct(row.totals)
   const buckets: Bucket[] = list(row.buckets).map((b) => ({ start: str(b.start), plays: num(b.plays), minutes: num(b.minutes) }))

@@ -26,10 +26,11 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ reports: Reports }> = asy
       summary: 'The last 24 hours (or any window): minutes, plays, distinct artists and tracks, top artists and tracks',
       description: 'The rolling window ends now and includes plays that reached the lake after the last warehouse build ' +
         '(read from tracks_played, resolved through the warehouse\'s dimensions where it knows them). With from/to it covers ' +
-        'those local dates instead. Top artists and tracks are ranked by minutes played.',
+        'those local dates instead. Top artists and tracks are ranked by minutes played. More than 25,000 plays the ' +
+        'warehouse has not read (a big import since the build) answer 409 WAREHOUSE_BEHIND: build it first.',
       tags,
       querystring: RecentQuery,
-      response: { 200: RecentSchema, ...dataErrors },
+      response: { 200: RecentSchema, ...errorResponses('VALIDATION_FAILED', 'WAREHOUSE_NOT_BUILT', 'WAREHOUSE_BEHIND') },
     },
   }, (request) => reports.recent(request.query))
 

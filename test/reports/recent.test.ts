@@ -1,7 +1,10 @@
 import fs from 'node:fs/promises'
+import path from 'node:path'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { recentReport } from '../../src/reports/recent.ts'
 import { tracksPlayed } from '../../src/stages/ingest/tables.ts'
+import { createWarehouseReader } from '../../src/stages/warehouse/reader.ts'
 import { makeTempDir, type TestApp } from '../helpers/build-app.ts'
 import { openLake } from '../helpers/lake.ts'
 import { mulberry32 } from '../helpers/random.ts'
@@ -103,5 +106,36 @@ describe('the recent report over the warehouse and the plays since its build', (
     const before = expected(warehousePlays, 3).topArtists.map((a) => a.artistId)
     const after = expected([...warehousePlays, ...newPlays], 3).topArtists.map((a) => a.artistId)
     expect(after).not.toEqual(before)
+  })
+})
+
+describe('the recent report far behind the lake', () => {
+  it('answers WAREHOUSE_BEHIND, saying to build, when more plays arrived since the build than it merges on the fly', async () => {
+    const dir = await makeTempDir()
+    try {
+      const lake = await openLake(dir)
+      try {
+        await lake.merge(tracksPlayed, warehousePlays)
+      } finally {
+        await lake.close()
+      }
+      const first = await reportApp(dir)
+      await first.build()
+      await first.t.close()
+      await addPlays(dir, newPlays)
+      const reader = createWarehouseReader({ file: path.join(dir, 'warehouse.duckdb') })
+      try {
+        const plays = { file: path.join(dir, 'lake', 'tracks_played', 'tracks_played.parquet'), tmpDir: path.join(dir, 'tmp') }
+        const deps = { query: reader.query, plays, now: () => new Date('2026-02-15T12:30:00Z') }
+        const params = { from: '2025-01-01', limit: 3 }
+        // newPlays.length = 34, of which 'late' shares the warehouse's ingestion: 34 + 240 plays to look at.
+        await expect(recentReport({ ...deps, maxPlaysAfterBuild: 273 }, params)).rejects.toMatchObject({ code: 'WAREHOUSE_BEHIND' })
+        expect((await recentReport({ ...deps, maxPlaysAfterBuild: 274 }, params)).newSinceBuild).toBe(newPlays.length)
+      } finally {
+        await reader.close()
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true })
+    }
   })
 })
