@@ -63,6 +63,22 @@ function expected (plays: Array<Record<string, unknown>>, limit: number) {
   }
 }
 
+/** A lake of the warehouse plays, its warehouse built, then the new plays added (no app left open). */
+async function lakeBuiltThenGrown (): Promise<string> {
+  const dir = await makeTempDir()
+  const lake = await openLake(dir)
+  try {
+    await lake.merge(tracksPlayed, warehousePlays)
+  } finally {
+    await lake.close()
+  }
+  const first = await reportApp(dir)
+  await first.build()
+  await first.t.close()
+  await addPlays(dir, newPlays)
+  return dir
+}
+
 describe('the recent report over the warehouse and the plays since its build', () => {
   let t: TestApp
   let dir: string
@@ -73,17 +89,7 @@ describe('the recent report over the warehouse and the plays since its build', (
   }
 
   beforeAll(async () => {
-    dir = await makeTempDir()
-    const lake = await openLake(dir)
-    try {
-      await lake.merge(tracksPlayed, warehousePlays)
-    } finally {
-      await lake.close()
-    }
-    const first = await reportApp(dir)
-    await first.build()
-    await first.t.close()
-    await addPlays(dir, newPlays)
+    dir = await lakeBuiltThenGrown()
     t = (await reportApp(dir)).t
   })
   afterAll(async () => {
@@ -111,18 +117,8 @@ describe('the recent report over the warehouse and the plays since its build', (
 
 describe('the recent report far behind the lake', () => {
   it('answers WAREHOUSE_BEHIND, saying to build, when more plays arrived since the build than it merges on the fly', async () => {
-    const dir = await makeTempDir()
+    const dir = await lakeBuiltThenGrown()
     try {
-      const lake = await openLake(dir)
-      try {
-        await lake.merge(tracksPlayed, warehousePlays)
-      } finally {
-        await lake.close()
-      }
-      const first = await reportApp(dir)
-      await first.build()
-      await first.t.close()
-      await addPlays(dir, newPlays)
       const reader = createWarehouseReader({ file: path.join(dir, 'warehouse.duckdb') })
       try {
         const plays = { file: path.join(dir, 'lake', 'tracks_played', 'tracks_played.parquet'), tmpDir: path.join(dir, 'tmp') }
