@@ -61,8 +61,12 @@ export interface PlanStore {
 
 const planIdPattern = /^[a-z0-9][a-z0-9-]{0,79}$/
 
-/** Plans whose items stay in memory: the ones being worked through (n8n runs one step at a time). */
-const itemsKept = 4
+/**
+ * Items kept in memory, newest plans first: the plan being worked through (n8n runs one step at a time) is read from
+ * memory, older ones from their file. A budget in items, not plans: the bench times five
+ * plans of 60,000 keys for one step, and four of them stayed in the heap.
+ */
+const itemsKeptBudget = 100_000
 
 /** What plans/<planId>.json holds: the progress. Plans made before items had their own file hold them here too. */
 type StoredPlan<Item> = Omit<PlanRecord<Item>, 'items'> & { items?: Item[] }
@@ -77,7 +81,14 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
   const keep = (planId: string, items: unknown[]): void => {
     kept.delete(planId)
     kept.set(planId, items)
-    if (kept.size > itemsKept) kept.delete(kept.keys().next().value!)
+    let total = 0
+    for (const held of kept.values()) total += held.length
+    // The newest plan stays whatever its size.
+    for (const [oldest, held] of kept) {
+      if (total <= itemsKeptBudget || oldest === planId) break
+      kept.delete(oldest)
+      total -= held.length
+    }
   }
 
   async function removeExpired (): Promise<void> {

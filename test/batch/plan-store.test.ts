@@ -78,4 +78,16 @@ describe('plan store', () => {
     const restarted = createPlanStore(state, () => new Date(clock.now))
     await expect(restarted.get(plan.planId)).rejects.toMatchObject({ code: 'PLAN_NOT_FOUND' })
   })
+
+  it('keeps the items of the newest plans in memory within a budget, and reads older ones from their file', async () => {
+    const many = (tag: string) => Array.from({ length: 60_000 }, (_, i) => `${tag}${i}`)
+    const older = await plans.create({ stage: 'spotify', resource: 'tracks', items: many('a'), batchSize: 50 })
+    clock.now += 1000
+    const newer = await plans.create({ stage: 'spotify', resource: 'tracks', items: many('b'), batchSize: 50 })
+    // Two plans of 60,000 keys pass the budget: the older one is served from its file (gone here), the newer from memory.
+    await state.remove(`plans/${older.planId}.items`)
+    await state.remove(`plans/${newer.planId}.items`)
+    await expect(plans.get(older.planId)).rejects.toMatchObject({ code: 'PLAN_NOT_FOUND' })
+    expect(plans.itemsAt(await plans.get(newer.planId), 59_999, 1)).toEqual(['b59999'])
+  })
 })

@@ -23,6 +23,8 @@ export interface BuildSummary {
   seconds: number
   /** peak resident memory of the build process (the build runs beside the service: build-process.ts) */
   peakRssBytes: number
+  /** DuckDB's memory limit in the build that finished: above the first when a build ran out of memory */
+  memoryLimit: string
   models: ModelResult[]
   tests: { passed: number, failed: number, results: TestResult[] }
 }
@@ -88,10 +90,28 @@ export interface WarehouseDeps {
 const lastBuildState = 'warehouse/last-build'
 
 /**
- * DuckDB's memory limit and threads in the build process. On the 1,000,000-play bench lake one thread and 96 MB build
- * in about 18 s with the process peaking near 215 MB; two threads need 192 MB (and 280 MB) for no gain on two cores.
+ * DuckDB's memory limit and threads in the build process. On the 1,000,000-play bench lake one thread and 84 MB build
+ * in about 17 s with the process peaking near 195 MB (dim_track's grouping, which cannot spill, needs some 77 MB for
+ * 60,000 tracks); two threads need twice the memory for no gain on two cores. A larger library runs out of memory at
+ * 84 MB: the build is then run again with four times the limit, up to `maxMemoryLimitMb`.
  */
-export const buildDefaults = { memoryLimit: '96MB', threads: 1 }
+export const buildDefaults = { memoryLimit: '84MB', threads: 1 }
+const maxMemoryLimitMb = 1024
+
+/** The memory limits a build tries in turn: the first, then four times as much each time it runs out, up to the cap. */
+export function memoryLimitsFrom (first: string): string[] {
+  const match = /^(\d+)\s*(MB|MiB|GB|GiB)$/i.exec(first.trim())
+  if (!match) return [first]
+  let mb = Number(match[1]) * (/^g/i.test(match[2]!) ? 1024 : 1)
+  const limits = [first]
+  while (mb < maxMemoryLimitMb) {
+    mb = Math.min(mb * 4, maxMemoryLimitMb)
+    limits.push(`${mb}MB`)
+  }
+  return limits
+}
+
+const outOfMemory = (err: unknown): boolean => err instanceof AppError && err.code === 'WAREHOUSE_BUILD_FAILED' && err.message.includes('Out of Memory Error')
 
 /** How often a running build checks whether its time is up. */
 const timeCheckMs = 1000
@@ -186,21 +206,38 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
         await fs.copyFile(path.join(lake.dataDir, 'seeds', `${name}.csv`), copy)
         csvSources.set(name, { file: copy, columns: seed.columns })
       }
-      running = startBuildProcess({
-        project,
-        target,
-        scratchFile: path.join(work, 'scratch.duckdb'),
-        spillDir: path.join(work, 'spill'),
-        parquetSources,
-        csvSources,
-        timezone: deps.timezone,
-        now: startedAt,
-        memoryLimit: deps.memoryLimit ?? buildDefaults.memoryLimit,
-        threads: deps.threads ?? buildDefaults.threads,
-        version: deps.version,
-        progress: (done) => log.debug('model' in done ? { model: done.model } : { test: done.test }, 'warehouse build progress'),
-      })
-      const outcome = await outlive(running, timeUp).finally(() => { running = undefined })
+      const limits = memoryLimitsFrom(deps.memoryLimit ?? buildDefaults.memoryLimit)
+      let outcome: ProcessOutcome | undefined
+      let finishedWith = limits[0]!
+      for (const [attempt, memoryLimit] of limits.entries()) {
+        running = startBuildProcess({
+          project,
+          target,
+          scratchFile: path.join(work, 'scratch.duckdb'),
+          spillDir: path.join(work, 'spill'),
+          parquetSources,
+          csvSources,
+          timezone: deps.timezone,
+          now: startedAt,
+          memoryLimit,
+          threads: deps.threads ?? buildDefaults.threads,
+          version: deps.version,
+          progress: (done) => log.debug('model' in done ? { model: done.model } : { test: done.test }, 'warehouse build progress'),
+        })
+        try {
+          outcome = await outlive(running, timeUp)
+          finishedWith = memoryLimit
+          break
+        } catch (err) {
+          const next = limits[attempt + 1]
+          if (!outOfMemory(err) || next === undefined || timeUp()) throw err
+          log.warn({ memoryLimit, next }, 'the warehouse build ran out of memory; building again with a higher limit')
+          for (const partial of [target, `${target}.wal`, path.join(work, 'scratch.duckdb'), path.join(work, 'scratch.duckdb.wal')]) await fs.rm(partial, { force: true })
+        } finally {
+          running = undefined
+        }
+      }
+      if (!outcome) throw new AppError('WAREHOUSE_BUILD_FAILED', 'the warehouse build did not finish; the previous warehouse is kept')
       await deps.hooks?.beforeCommit?.()
       await commitFile(target, file)
       const passed = outcome.tests.filter((t) => t.status === 'pass').length
@@ -208,6 +245,7 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
         builtAt: startedAt.toISOString(),
         seconds: elapsed(),
         peakRssBytes: outcome.peakRssBytes,
+        memoryLimit: finishedWith,
         models: outcome.models,
         tests: { passed, failed: outcome.tests.length - passed, results: outcome.tests },
       }

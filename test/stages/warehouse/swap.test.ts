@@ -4,6 +4,7 @@ import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { AppDeps } from '../../../src/app.ts'
 import { defaultProjectDir } from '../../../src/stages/warehouse/project.ts'
+import { memoryLimitsFrom } from '../../../src/stages/warehouse/service.ts'
 import { createWarehouseReader, type WarehouseReader } from '../../../src/stages/warehouse/reader.ts'
 import { buildTestApp, makeTempDir, type TestApp } from '../../helpers/build-app.ts'
 import { seedSmallLake, timezone } from './small-lake.ts'
@@ -184,4 +185,18 @@ describe('replacing the warehouse', () => {
     expect([a.status, b.status]).toEqual([200, 200])
     expect(await leftovers(s)).toEqual([])
   }, 60_000)
+  it('a build that runs out of memory runs again with four times the limit, and says which limit it finished with', async () => {
+    const s = await setup({ memoryLimit: '1MB' })
+    const res = await s.build()
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body.memoryLimit).not.toBe('1MB')
+    expect(memoryLimitsFrom('1MB')).toContain(res.body.memoryLimit)
+    expect(await leftovers(s)).toEqual([])
+  }, 60_000)
+
+  it('the limits a build tries: four times the last, up to 1024MB', () => {
+    expect(memoryLimitsFrom('84MB')).toEqual(['84MB', '336MB', '1024MB'])
+    expect(memoryLimitsFrom('1GB')).toEqual(['1GB'])
+    expect(memoryLimitsFrom('lots')).toEqual(['lots'])
+  })
 })
