@@ -6,7 +6,7 @@ import path from 'node:path'
 import { quotedString as qs } from '@duckdb/node-api'
 import { rowGroupSize } from './parquet-file.ts'
 import type { SqlParams } from './rows.ts'
-import { RowProblem, storableRow, type TableDef } from './table.ts'
+import { RowProblem, storableJsonLine, type TableDef } from './table.ts'
 
 /**
  * DuckDB's JSON reader needs memory in proportion to the file it reads, so large inputs are staged as several files of
@@ -162,27 +162,26 @@ export function createStagingWriter (dir: string, options: StagingOptions): Stag
     out = createWriteStream(file)
   }
 
-  function writeRow (row: Record<string, unknown>): void | Promise<void> {
+  function writeLine (line: string): void | Promise<void> {
     rows++
-    return appendLine(JSON.stringify(row))
+    return appendLine(line)
   }
 
   return {
     write (input) {
       const index = seen++
-      let row: Record<string, unknown>
+      let line: string
       try {
-        // Staged rows leave nulls out (a missing field reads as NULL): less to write and to read back.
-        row = storableRow(options.table, input, repairs, { omitNulls: true })
+        // Staged rows leave nulls out (a missing field reads as NULL): less to write and to read back. `_ord` goes
+        // last, as the line's final field.
+        line = storableJsonLine(options.table, input, repairs, `"_ord":${rows}`)
       } catch (err) {
         if (!(err instanceof RowProblem)) throw err
         if (!options.onReject) throw new StagedRowProblem(index, err)
         return options.onReject({ index, row: input, problem: err })
       }
-      // storableRow's row is a new object: `_ord` goes in last, as the line's final field.
-      row._ord = rows
-      if (!out || rows % rowsPerFile === 0) return nextFile().then(() => writeRow(row))
-      return writeRow(row)
+      if (!out || rows % rowsPerFile === 0) return nextFile().then(() => writeLine(line))
+      return writeLine(line)
     },
     async finish () {
       await close()

@@ -78,7 +78,11 @@ export function pairCandidates (candidates: Array<{ new_id: string, old_id: stri
 export async function writePlays (
   lake: Lake,
   input: { plays: readonly PlayInput[], source: string, at: string } | StagedFiles,
-  quarantined: QuarantineRow[] = []
+  quarantined: QuarantineRow[] = [],
+  options: {
+    /** DuckDB on one thread for this write (lake.write's lean); by default for 10,000 staged plays or more */
+    lean?: boolean
+  } = {}
 ): Promise<PlayWriteResult> {
   let plays: readonly Record<string, unknown>[] | StagedFiles
   let repaired = 0
@@ -106,7 +110,16 @@ export async function writePlays (
       result.quarantined = quarantined.length
     }
     return result
-  }, { lean: 'files' in plays && plays.rows >= stagingRowsPerFile })
+  }, { lean: options.lean ?? ('files' in plays && plays.rows >= stagingRowsPerFile) })
+}
+
+/**
+ * Whether the lake holds plays of another source than `source`: only then does a write match plays across sources,
+ * the one part of it whose memory grows with the plays stored.
+ */
+export async function storesOtherSources (lake: Lake, source: PlaySource): Promise<boolean> {
+  const [row] = await lake.query(`SELECT EXISTS (SELECT 1 FROM ${tracksPlayed.name} WHERE source <> $source) AS other`, { source })
+  return row?.other === true
 }
 
 /** A view on staged files: parquet converted while the input was parsed, or JSON lines the lake converts now. */

@@ -90,22 +90,22 @@ export interface WarehouseDeps {
 const lastBuildState = 'warehouse/last-build'
 
 /**
- * DuckDB's memory limit and threads in the build process. On the 1,000,000-play bench lake one thread and 84 MB build
- * in about 17 s with the process peaking near 195 MB (dim_track's grouping, which cannot spill, needs some 77 MB for
- * 60,000 tracks); two threads need twice the memory for no gain on two cores. A larger library runs out of memory at
- * 84 MB: the build is then run again with four times the limit, up to `maxMemoryLimitMb`.
+ * DuckDB's memory limit and threads in the build process. On the 1,000,000-play bench lake one thread and 96 MB build
+ * in about 15 s with the process peaking near 210 MB; two threads need twice the memory for no gain on two cores.
+ * Some of the work cannot spill (dim_track groups every track in memory): at 84 MB one bench lake built and another
+ * ran out of memory. A build that runs out of memory is run again with twice the limit, up to `maxMemoryLimitMb`.
  */
-export const buildDefaults = { memoryLimit: '84MB', threads: 1 }
+export const buildDefaults = { memoryLimit: '96MB', threads: 1 }
 const maxMemoryLimitMb = 1024
 
-/** The memory limits a build tries in turn: the first, then four times as much each time it runs out, up to the cap. */
+/** The memory limits a build tries in turn: the first, then twice as much each time it runs out, up to the cap. */
 export function memoryLimitsFrom (first: string): string[] {
   const match = /^(\d+)\s*(MB|MiB|GB|GiB)$/i.exec(first.trim())
   if (!match) return [first]
   let mb = Number(match[1]) * (/^g/i.test(match[2]!) ? 1024 : 1)
   const limits = [first]
   while (mb < maxMemoryLimitMb) {
-    mb = Math.min(mb * 4, maxMemoryLimitMb)
+    mb = Math.min(mb * 2, maxMemoryLimitMb)
     limits.push(`${mb}MB`)
   }
   return limits

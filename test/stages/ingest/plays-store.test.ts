@@ -1,10 +1,11 @@
 import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { pairCandidates } from '../../../src/stages/ingest/plays-store.ts'
+import { pairCandidates, storesOtherSources, writePlays } from '../../../src/stages/ingest/plays-store.ts'
 import { createFakeListenBrainz, type FakeListenBrainz } from '../../fakes/fake-listenbrainz.ts'
 import { createFakeSpotify, seedCatalog, type FakeSpotify } from '../../fakes/fake-spotify.ts'
 import { buildTestApp, spotifyEnv, type TestApp } from '../../helpers/build-app.ts'
 import { exportEntry } from '../../helpers/export.ts'
+import { lakePerTest } from '../../helpers/lake.ts'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 const exportTs = (ms: number) => iso(Math.floor(ms / 1000) * 1000).replace('.000', '')
@@ -113,5 +114,22 @@ describe('one identity per play across sources', () => {
       { new_id: 'n2', old_id: 'o2' },
       { new_id: 'n3', old_id: 'o2' },
     ])).toEqual([{ new_id: 'n1', old_id: 'o1' }, { new_id: 'n2', old_id: 'o2' }])
+  })
+})
+
+describe('storesOtherSources', () => {
+  const current = lakePerTest()
+  const play = (source: 'spotify-export' | 'listenbrainz', n: number) => ({
+    play_id: `${source}-${n}`, user_id: 'me', played_at: `2026-01-0${n}T10:00:00.000Z`, source, ingested_at: '2026-02-01T00:00:00.000Z', counts_as_play: true,
+  })
+
+  it('says whether the lake holds plays of another source (an import then matches plays across sources)', async () => {
+    const { lake } = current
+    expect(await storesOtherSources(lake, 'spotify-export')).toBe(false)
+    await writePlays(lake, { plays: [play('spotify-export', 1)], source: 'test', at: '2026-02-01T00:00:00.000Z' })
+    expect(await storesOtherSources(lake, 'spotify-export')).toBe(false)
+    expect(await storesOtherSources(lake, 'listenbrainz')).toBe(true)
+    await writePlays(lake, { plays: [play('listenbrainz', 2)], source: 'test', at: '2026-02-01T00:00:00.000Z' })
+    expect(await storesOtherSources(lake, 'spotify-export')).toBe(true)
   })
 })

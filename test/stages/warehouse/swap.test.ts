@@ -185,7 +185,7 @@ describe('replacing the warehouse', () => {
     expect([a.status, b.status]).toEqual([200, 200])
     expect(await leftovers(s)).toEqual([])
   }, 60_000)
-  it('a build that runs out of memory runs again with four times the limit, and says which limit it finished with', async () => {
+  it('a build that runs out of memory runs again with twice the limit, and says which limit it finished with', async () => {
     const s = await setup({ memoryLimit: '1MB' })
     const res = await s.build()
     expect(res.status, JSON.stringify(res.body)).toBe(200)
@@ -194,8 +194,8 @@ describe('replacing the warehouse', () => {
     expect(await leftovers(s)).toEqual([])
   }, 60_000)
 
-  it('the limits a build tries: four times the last, up to 1024MB', () => {
-    expect(memoryLimitsFrom('84MB')).toEqual(['84MB', '336MB', '1024MB'])
+  it('the limits a build tries: twice the last, up to 1024MB', () => {
+    expect(memoryLimitsFrom('96MB')).toEqual(['96MB', '192MB', '384MB', '768MB', '1024MB'])
     expect(memoryLimitsFrom('1GB')).toEqual(['1GB'])
     expect(memoryLimitsFrom('lots')).toEqual(['lots'])
   })
