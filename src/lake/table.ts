@@ -169,8 +169,10 @@ function storableValue (table: TableDef, col: ColumnDef, row: Record<string, unk
     if (err instanceof ValueProblem) throw new RowProblem(col.name, err.message)
     throw err
   }
-  if ((value === null || (value === '' && table.key.includes(col.name))) && (!col.nullable || table.key.includes(col.name))) {
-    throw new RowProblem(col.name, `is required${table.key.includes(col.name) ? `: it is part of the key of ${table.name}` : ''}`)
+  if (value !== null && value !== '') return value
+  const inKey = table.key.includes(col.name)
+  if ((value === null || inKey) && (!col.nullable || inKey)) {
+    throw new RowProblem(col.name, `is required${inKey ? `: it is part of the key of ${table.name}` : ''}`)
   }
   return value
 }

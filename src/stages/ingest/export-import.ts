@@ -94,7 +94,7 @@ export function createExportImport (deps: { config: Config, lake: Lake, now: () 
 }
 
 /**
- * Runs `fn` with DuckDB lean (one thread, freed memory handed back): the staged files are converted to parquet while
+ * Runs `fn` with DuckDB lean (on one thread): the staged files are converted to parquet while
  * the export is parsed, and two DuckDB threads beside the parser would lift the service's peak by some 30 MB. A write
  * that locks no table is the lake's way in; `fn`'s own error is the one answered (the lake would wrap it as a failed
  * write).

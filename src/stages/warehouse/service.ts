@@ -206,14 +206,15 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
         await fs.copyFile(path.join(lake.dataDir, 'seeds', `${name}.csv`), copy)
         csvSources.set(name, { file: copy, columns: seed.columns })
       }
+      const scratchFile = path.join(work, 'scratch.duckdb')
       const limits = memoryLimitsFrom(deps.memoryLimit ?? buildDefaults.memoryLimit)
-      let outcome: ProcessOutcome | undefined
-      let finishedWith = limits[0]!
-      for (const [attempt, memoryLimit] of limits.entries()) {
+      /** Builds with each limit in turn while the build runs out of memory; the last limit's failure is the answer. */
+      const buildWithin = async (attempt: number): Promise<{ outcome: ProcessOutcome, memoryLimit: string }> => {
+        const memoryLimit = limits[attempt]!
         running = startBuildProcess({
           project,
           target,
-          scratchFile: path.join(work, 'scratch.duckdb'),
+          scratchFile,
           spillDir: path.join(work, 'spill'),
           parquetSources,
           csvSources,
@@ -225,19 +226,18 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
           progress: (done) => log.debug('model' in done ? { model: done.model } : { test: done.test }, 'warehouse build progress'),
         })
         try {
-          outcome = await outlive(running, timeUp)
-          finishedWith = memoryLimit
-          break
+          return { outcome: await outlive(running, timeUp), memoryLimit }
         } catch (err) {
           const next = limits[attempt + 1]
           if (!outOfMemory(err) || next === undefined || timeUp()) throw err
           log.warn({ memoryLimit, next }, 'the warehouse build ran out of memory; building again with a higher limit')
-          for (const partial of [target, `${target}.wal`, path.join(work, 'scratch.duckdb'), path.join(work, 'scratch.duckdb.wal')]) await fs.rm(partial, { force: true })
+          for (const partial of [target, `${target}.wal`, scratchFile, `${scratchFile}.wal`]) await fs.rm(partial, { force: true })
         } finally {
           running = undefined
         }
+        return buildWithin(attempt + 1)
       }
-      if (!outcome) throw new AppError('WAREHOUSE_BUILD_FAILED', 'the warehouse build did not finish; the previous warehouse is kept')
+      const { outcome, memoryLimit } = await buildWithin(0)
       await deps.hooks?.beforeCommit?.()
       await commitFile(target, file)
       const passed = outcome.tests.filter((t) => t.status === 'pass').length
@@ -245,7 +245,7 @@ export function createWarehouse (deps: WarehouseDeps): Warehouse {
         builtAt: startedAt.toISOString(),
         seconds: elapsed(),
         peakRssBytes: outcome.peakRssBytes,
-        memoryLimit: finishedWith,
+        memoryLimit,
         models: outcome.models,
         tests: { passed, failed: outcome.tests.length - passed, results: outcome.tests },
       }
