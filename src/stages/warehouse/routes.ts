@@ -31,7 +31,7 @@ const buildResult = {
   builtAt: TimestampSchema,
   seconds: Type.Number({ description: 'the whole build: snapshot, models, tests and the swap' }),
   peakRssBytes: Type.Integer({ description: 'peak resident memory of the build process (the build runs in a child process of the service)' }),
-  memoryLimit: Type.String({ description: 'DuckDB\'s memory limit in the build process, e.g. 96MB; when a build runs out of memory it is run again with twice the limit (up to 1024MB), and this is the limit it finished with' }),
+  memoryLimit: Type.String({ description: 'DuckDB\'s memory limit in the build process, e.g. 64MB; when a build runs out of memory it is run again with twice the limit (up to 1024MB), and this is the limit it finished with' }),
   models: Type.Array(ModelResultSchema, { description: 'every model, in build order' }),
   tests: Type.Object({ passed: Type.Integer(), failed: Type.Integer(), results: Type.Array(TestResultSchema) }),
 }

@@ -90,12 +90,12 @@ export interface WarehouseDeps {
 const lastBuildState = 'warehouse/last-build'
 
 /**
- * DuckDB's memory limit and threads in the build process. On the 1,000,000-play bench lake one thread and 96 MB build
- * in about 15 s with the process peaking near 210 MB; two threads need twice the memory for no gain on two cores.
- * Some of the work cannot spill (dim_track groups every track in memory): at 84 MB one bench lake built and another
- * ran out of memory. A build that runs out of memory is run again with twice the limit, up to `maxMemoryLimitMb`.
+ * DuckDB's memory limit and threads in the build process. On the 1,000,000-play bench lake one thread and 64 MB build
+ * in 15–19 s with the process peaking near 188 MB (the process itself, Node and DuckDB's code, is about 120 MB of it);
+ * two threads need twice the memory for no gain on two cores. That lake builds at 56 MB and runs out at 48 MB, in
+ * int_play_groups. A build that runs out of memory is run again with twice the limit, up to `maxMemoryLimitMb`.
  */
-export const buildDefaults = { memoryLimit: '96MB', threads: 1 }
+export const buildDefaults = { memoryLimit: '64MB', threads: 1 }
 const maxMemoryLimitMb = 1024
 
 /** The memory limits a build tries in turn: the first, then twice as much each time it runs out, up to the cap. */

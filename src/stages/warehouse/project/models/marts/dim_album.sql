@@ -7,12 +7,17 @@ WITH played AS (
   SELECT album_id, album_name, artist_id, sum(plays) AS n
   FROM {{ ref('int_play_groups') }} WHERE album_id <> 'unknown' GROUP BY ALL
 ),
-best AS (
+ranked AS (
+  -- As in dim_track: each attribute from the row its own order puts first (a window spills; arg_max over a struct key
+  -- held every key in memory).
   SELECT
     album_id,
-    arg_max(album_name, (n, album_name)) FILTER (WHERE album_name IS NOT NULL) AS album_name,
-    arg_max(artist_id, (n, artist_id)) AS artist_id
-  FROM played GROUP BY album_id
+    CASE WHEN row_number() OVER (PARTITION BY album_id ORDER BY album_name IS NULL, n DESC, album_name DESC) = 1 THEN album_name END AS album_name,
+    CASE WHEN row_number() OVER (PARTITION BY album_id ORDER BY n DESC, artist_id DESC) = 1 THEN artist_id END AS artist_id
+  FROM played
+),
+best AS (
+  SELECT album_id, max(album_name) AS album_name, max(artist_id) AS artist_id FROM ranked GROUP BY album_id
 ),
 albums AS (
   SELECT

@@ -8,16 +8,24 @@ WITH played AS (
   SELECT track_id, track_name, album_id, album_name, artist_id, track_isrc, duration_ms, sum(plays) AS n
   FROM {{ ref('int_play_groups') }} WHERE track_id <> 'unknown' GROUP BY ALL
 ),
-best AS (
+ranked AS (
+  -- Each attribute from the row its own order puts first: the plays' most frequent value, ties to the greatest. A
+  -- window sorts and spills to disk; arg_max over a struct key held every key in memory (on the bench lake with four
+  -- variants of each track, as an export and polling can give, it ran out of memory at 96 MB).
   SELECT
     track_id,
-    arg_max(track_name, (n, track_name)) FILTER (WHERE track_name IS NOT NULL) AS track_name,
-    arg_max(album_id, (n, album_id)) AS album_id,
-    arg_max(album_name, (n, album_id, album_name)) FILTER (WHERE album_name IS NOT NULL) AS album_name,
-    arg_max(artist_id, (n, artist_id)) AS artist_id,
-    arg_max(track_isrc, (n, track_isrc)) FILTER (WHERE track_isrc IS NOT NULL) AS track_isrc,
-    arg_max(duration_ms, (n, duration_ms)) FILTER (WHERE duration_ms IS NOT NULL) AS duration_ms
-  FROM played GROUP BY track_id
+    CASE WHEN row_number() OVER (PARTITION BY track_id ORDER BY track_name IS NULL, n DESC, track_name DESC) = 1 THEN track_name END AS track_name,
+    CASE WHEN row_number() OVER (PARTITION BY track_id ORDER BY n DESC, album_id DESC) = 1 THEN album_id END AS album_id,
+    CASE WHEN row_number() OVER (PARTITION BY track_id ORDER BY album_name IS NULL, n DESC, album_id DESC, album_name DESC) = 1 THEN album_name END AS album_name,
+    CASE WHEN row_number() OVER (PARTITION BY track_id ORDER BY n DESC, artist_id DESC) = 1 THEN artist_id END AS artist_id,
+    CASE WHEN row_number() OVER (PARTITION BY track_id ORDER BY track_isrc IS NULL, n DESC, track_isrc DESC) = 1 THEN track_isrc END AS track_isrc,
+    CASE WHEN row_number() OVER (PARTITION BY track_id ORDER BY duration_ms IS NULL, n DESC, duration_ms DESC) = 1 THEN duration_ms END AS duration_ms
+  FROM played
+),
+best AS (
+  SELECT track_id, max(track_name) AS track_name, max(album_id) AS album_id, max(album_name) AS album_name,
+    max(artist_id) AS artist_id, max(track_isrc) AS track_isrc, max(duration_ms) AS duration_ms
+  FROM ranked GROUP BY track_id
 ),
 tracks AS (
   SELECT
