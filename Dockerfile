@@ -31,5 +31,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # Not `npm start`: its prestart would try to rebuild without the dev dependencies. The entrypoint is the tracklake
 # command, so `docker compose run tracklake status` (or run daily, import-history, auth spotify) works; the default
 # command is the service.
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--optimize-for-size", "dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--optimize-for-size", "--expose-gc", "dist/cli.js"]
 CMD ["serve"]

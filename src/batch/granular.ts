@@ -29,7 +29,8 @@ export interface GranularStep<Rec> {
   recordId: (record: Rec) => string
   requireConfig: () => void
   plan: (options: { limit?: number }) => Promise<PlanItem[]>
-  fetch: (items: PlanItem[]) => Promise<FetchOutcome<Rec>>
+  /** `endsPlan`: the batch reaches the plan's end (a step can let go of what only its batches use) */
+  fetch: (items: PlanItem[], batch: { endsPlan: boolean }) => Promise<FetchOutcome<Rec>>
   write: (records: Rec[]) => Promise<Record<string, number>>
 }
 
@@ -153,7 +154,7 @@ export function granularRoutes<Rec> (
       const limit = request.body.limit ?? plan.batchSize
       const items = plans.itemsAt(plan, offset, limit)
       step.requireConfig()
-      const outcome = writable(await step.fetch(items))
+      const outcome = writable(await step.fetch(items, { endsPlan: offset + items.length >= plan.total }))
       if (outcome.error) {
         await plans.recordOutcome(planId, offset, limit, { status: 'error', records: outcome.records.length, failures: outcome.failures.length, error: outcome.error.message })
         throw outcome.error

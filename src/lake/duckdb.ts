@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { DuckDBInstance, quotedString as qs, type DuckDBConnection } from '@duckdb/node-api'
 import type { FastifyBaseLogger } from 'fastify'
+import { collectGarbage } from '../collect-garbage.ts'
 import { readRows, type JsonRow, type SqlParams } from './rows.ts'
 
 /** The one DuckDB instance of the process, tuned to hand memory back, with a lean mode for large writes. */
@@ -9,7 +10,7 @@ export interface Engine {
   query (sql: string, params?: SqlParams): Promise<JsonRow[]>
   /**
    * Runs `fn` with DuckDB on one thread: a large write's peak stays low, at some cost in speed. The setting is
-   * instance-wide, so the last lean run to finish restores it.
+   * instance-wide, so the last lean run to finish restores it. The JavaScript heap is collected first.
    */
   lean<T> (fn: () => Promise<T>): Promise<T>
   close (): void
@@ -53,7 +54,10 @@ export async function createEngine (options: { tmpDir: string, log: FastifyBaseL
   async function lean<T> (fn: () => Promise<T>): Promise<T> {
     leanRuns++
     try {
-      if (leanRuns === 1) await setAll(leanSettings)
+      if (leanRuns === 1) {
+        collectGarbage()
+        await setAll(leanSettings)
+      }
       return await fn()
     } finally {
       // A failed restore must not turn a committed write into an error; the next lean write restores again.

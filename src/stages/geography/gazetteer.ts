@@ -11,6 +11,7 @@
 import { open } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
+import { collectGarbage } from '../../collect-garbage.ts'
 import { isLatinScript, normalisePlaceName } from './place-names.ts'
 
 export interface GazetteerQuery {
@@ -48,6 +49,8 @@ export interface Gazetteer {
    */
   load (): Promise<LoadedGazetteer>
   lookup (query: GazetteerQuery): Promise<GazetteerMatch | undefined>
+  /** Lets a loaded gazetteer go now, not `keepMs` later (the last batch of a plan is done); a load still reading stays. */
+  release (): void
   readonly loaded: boolean
 }
 
@@ -61,8 +64,8 @@ const timerRelease: ReleaseScheduler = (release, ms) => {
 }
 
 /**
- * The geography-cities batches of one run follow each other within seconds and share one load; the Daily ETL's next
- * steps (Update MBIDs, the warehouse build, its largest) start without it.
+ * The geography-cities batches of one run follow each other within seconds and share one load. The plan's last batch
+ * lets it go at once: the Daily ETL's next step (Update MBIDs, which rewrites every play) starts without it.
  */
 export const gazetteerKeepMs = 15_000
 
@@ -76,15 +79,22 @@ export function createGazetteer (options: { file?: string, keepMs?: number, sche
   const schedule = options.scheduleRelease ?? timerRelease
   let loading: Promise<LoadedGazetteer> | undefined
   let loaded = false
-  let release: { cancel (): void } | undefined
+  let timer: { cancel (): void } | undefined
+  function letGo (): void {
+    timer?.cancel()
+    timer = undefined
+    loading = undefined
+    // After the fetch that let it go has returned (it still holds the gazetteer meanwhile).
+    if (loaded) setImmediate(collectGarbage)
+    loaded = false
+  }
   function keep (): void {
-    release?.cancel()
-    release = schedule(() => {
-      release = undefined
+    timer?.cancel()
+    timer = schedule(() => {
+      timer = undefined
       // A load still reading waits for another interval.
       if (!loaded) return keep()
-      loading = undefined
-      loaded = false
+      letGo()
     }, options.keepMs ?? gazetteerKeepMs)
   }
   function load (): Promise<LoadedGazetteer> {
@@ -94,9 +104,7 @@ export function createGazetteer (options: { file?: string, keepMs?: number, sche
         return gazetteer
       },
       (err: unknown) => {
-        loading = undefined
-        release?.cancel()
-        release = undefined
+        letGo()
         throw err
       })
     keep()
@@ -105,6 +113,7 @@ export function createGazetteer (options: { file?: string, keepMs?: number, sche
   return {
     load,
     lookup: async (query) => (await load()).lookup(query),
+    release: () => { if (loaded) letGo() },
     get loaded () { return loaded },
   }
 }

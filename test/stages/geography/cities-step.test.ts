@@ -99,6 +99,17 @@ describe('city coordinates with the offline gazetteer (GEOCODER=geonames, the de
     expect(rows.get('Moscow,RU')!.matched_name).toBe('Moscow')
   })
 
+  it('keeps the gazetteer through the batches of a plan and lets it go after the last', async () => {
+    const s = await setup()
+    const plan = await post(s, '/v1/geography/cities/plan', { batchSize: 4 })
+    const loadedAfter: boolean[] = []
+    for (const batch of plan.body.batches) {
+      expect((await post(s, '/v1/geography/cities/fetch', batch)).status).toBe(200)
+      loadedAfter.push(gazetteer.loaded)
+    }
+    expect(loadedAfter).toEqual([true, true, false])
+  })
+
   it('remembers a miss with its reason and plans it again only after its backoff', async () => {
     const s = await setup()
     await runStep(s.t.app, '/v1/geography/cities')

@@ -198,6 +198,22 @@ describe('loading a gazetteer file', () => {
     expect(second.lookup({ city: 'Cologne', countryCode: 'DE' })).toMatchObject({ name: 'Köln' })
   })
 
+  it('lets a loaded gazetteer go when released, and keeps one still loading', async () => {
+    const file = await write('released.txt', sample.join('\n'))
+    const timers: Array<{ cancelled: boolean }> = []
+    const gazetteer = createGazetteer({ file, scheduleRelease: () => { const timer = { cancelled: false }; timers.push(timer); return { cancel: () => { timer.cancelled = true } } } })
+    const loading = gazetteer.load()
+    gazetteer.release()
+    const first = await loading
+    expect(gazetteer.loaded).toBe(true)
+    gazetteer.release()
+    expect(gazetteer.loaded).toBe(false)
+    expect(timers.every((t) => t.cancelled)).toBe(true)
+    const second = await gazetteer.load()
+    expect(second).not.toBe(first)
+    expect(gazetteer.loaded).toBe(true)
+  })
+
   it('keeps a gazetteer still loading when its interval ends', async () => {
     const file = await write('slow.txt', sample.join('\n'))
     const timers: Array<() => void> = []
