@@ -17,13 +17,11 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The lake (lake/, raw/, state/, tmp/) lives on a volume; a fresh named volume takes this owner.
 RUN mkdir -p /data && chown node:node /data
-# glibc's allocator settings (src/malloc-tuning.ts): set here, the service need not start itself again to get them.
+# Two malloc arenas (src/malloc-arenas.ts): set here, the service need not start itself again to get them.
 ENV HOST=0.0.0.0 \
     PORT=8080 \
     TRACKLAKE_DATA_DIR=/data \
-    MALLOC_ARENA_MAX=2 \
-    MALLOC_MMAP_THRESHOLD_=131072 \
-    MALLOC_TRIM_THRESHOLD_=262144
+    MALLOC_ARENA_MAX=2
 USER node
 EXPOSE 8080
 VOLUME /data

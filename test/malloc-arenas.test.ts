@@ -5,12 +5,12 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir } from './helpers/build-app.ts'
 
-const moduleUrl = new URL('../src/malloc-tuning.ts', import.meta.url).href
+const moduleUrl = new URL('../src/malloc-arenas.ts', import.meta.url).href
 // A process that asks for the restart, then says which process it is and what it runs with.
-const script = `const { restartWithMallocTuning } = await import(${JSON.stringify(moduleUrl)})
-restartWithMallocTuning()
+const script = `const { restartWithTwoMallocArenas } = await import(${JSON.stringify(moduleUrl)})
+restartWithTwoMallocArenas()
 const pid = process.pid
-console.log(JSON.stringify({ pid, arenas: process.env.MALLOC_ARENA_MAX ?? null, mmap: process.env.MALLOC_MMAP_THRESHOLD_ ?? null, trim: process.env.MALLOC_TRIM_THRESHOLD_ ?? null, argv: process.argv.slice(2), execArgv: process.execArgv }))`
+console.log(JSON.stringify({ pid, arenas: process.env.MALLOC_ARENA_MAX ?? null, argv: process.argv.slice(2), execArgv: process.execArgv }))`
 
 let dir: string
 beforeAll(async () => {
@@ -19,18 +19,18 @@ beforeAll(async () => {
 })
 afterAll(async () => { await fs.rm(dir, { recursive: true, force: true }) })
 
-function run (env: NodeJS.ProcessEnv): { pid: number, spawned: number, arenas: string | null, mmap: string | null, trim: string | null, argv: string[], execArgv: string[] } {
+function run (env: NodeJS.ProcessEnv): { pid: number, spawned: number, arenas: string | null, argv: string[], execArgv: string[] } {
   const result = spawnSync(process.execPath, ['--max-semi-space-size=2', path.join(dir, 'service.mjs'), 'serve', '--flag'], { env, encoding: 'utf8' })
   expect(result.stderr).toBe('')
   return { ...JSON.parse(result.stdout.trim().split('\n').pop()!), spawned: result.pid }
 }
 
-describe.runIf(process.platform === 'linux')('restartWithMallocTuning', () => {
-  const { MALLOC_ARENA_MAX: _a, MALLOC_MMAP_THRESHOLD_: _m, MALLOC_TRIM_THRESHOLD_: _t, ...inherited } = process.env
+describe.runIf(process.platform === 'linux')('restartWithTwoMallocArenas', () => {
+  const { MALLOC_ARENA_MAX: _, ...inherited } = process.env
 
-  it('starts the same process again with two arenas, fixed thresholds and its arguments', () => {
+  it('starts the same process again with MALLOC_ARENA_MAX=2 and its arguments', () => {
     const seen = run(inherited)
-    expect(seen).toMatchObject({ arenas: '2', mmap: '131072', trim: '262144' })
+    expect(seen.arenas).toBe('2')
     // The same process, not a child: signals and the pid Docker or a supervisor knows still reach the service.
     expect(seen.pid).toBe(seen.spawned)
     expect(seen.argv).toEqual(['serve', '--flag'])
@@ -39,9 +39,5 @@ describe.runIf(process.platform === 'linux')('restartWithMallocTuning', () => {
 
   it('leaves a MALLOC_ARENA_MAX the user set as it is', () => {
     expect(run({ ...inherited, MALLOC_ARENA_MAX: '8' }).arenas).toBe('8')
-  })
-
-  it('keeps a threshold the user set', () => {
-    expect(run({ ...inherited, MALLOC_TRIM_THRESHOLD_: '1048576' })).toMatchObject({ arenas: '2', mmap: '131072', trim: '1048576' })
   })
 })
