@@ -41,8 +41,11 @@ export interface StagingOptions {
 }
 
 export interface StagingWriter {
-  /** Synchronous while the current chunk has room: a promise only when it must wait. */
-  write (row: Record<string, unknown>): void | Promise<void>
+  /**
+   * Synchronous while the current chunk has room: a promise only when it must wait. `ord` places the row among rows
+   * staged another way (by default rows are ordered as written).
+   */
+  write (row: Record<string, unknown>, ord?: number): void | Promise<void>
   /** Closes the last file; answers every file written, the rows staged and the strings repaired. */
   finish (): Promise<StagedFiles>
   abort (): void
@@ -56,6 +59,11 @@ export interface StagedFiles {
   format?: 'ndjson' | 'parquet'
   rows: number
   repaired: number
+  /**
+   * More staged rows, in parquet files of every entry of an input: the rows to stage are those this SELECT gives
+   * (the table's columns and `_ord`); `rows` counts them too.
+   */
+  alsoSelect?: string
 }
 
 /** read_ndjson's `columns` for a table's staged rows: its columns plus `_ord`. */
@@ -168,13 +176,13 @@ export function createStagingWriter (dir: string, options: StagingOptions): Stag
   }
 
   return {
-    write (input) {
+    write (input, ord) {
       const index = seen++
       let line: string
       try {
         // Staged rows leave nulls out (a missing field reads as NULL): less to write and to read back. `_ord` goes
         // last, as the line's final field.
-        line = storableJsonLine(options.table, input, repairs, `"_ord":${rows}`)
+        line = storableJsonLine(options.table, input, repairs, `"_ord":${ord ?? rows}`)
       } catch (err) {
         if (!(err instanceof RowProblem)) throw err
         if (!options.onReject) throw new StagedRowProblem(index, err)

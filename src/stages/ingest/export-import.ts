@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs'
+import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Config } from '../../config.ts'
 import type { Lake } from '../../lake/lake.ts'
@@ -5,7 +7,8 @@ import { quarantineRow, type QuarantineRow } from '../../lake/quarantine.ts'
 import { stagingRowsPerFile, withStaging } from '../../lake/staging-writer.ts'
 import { RowProblem } from '../../lake/table.ts'
 import { storesOtherSources, writePlays } from './plays-store.ts'
-import { entriesOf, maxJsonUploadBytes, parseExportEntries, readExportZip, saveUpload, uploadText, type ExportFileReport, type SkipCounts } from './streaming-history.ts'
+import { createExportStager, exportFileName, fileOrdBase, stagedEntriesSelect, writeExportFile, type ExportFileOnDisk, type StagedExportEntries } from './export-sql.ts'
+import { entriesOf, maxJsonUploadBytes, parseExportEntries, readExportZip, saveUpload, uploadText, utf8Text, type ExportFileReport, type SkipCounts } from './streaming-history.ts'
 import { tracksPlayed } from './tables.ts'
 
 export const maxUploadBytes = 2 * 1024 * 1024 * 1024
@@ -29,7 +32,13 @@ export interface ImportResult {
 export type ExportUpload = { kind: 'json' | 'zip', name: string, stream: NodeJS.ReadableStream }
 
 /** Spotify's extended streaming history, one JSON file or the whole export zip, streamed entry by entry. */
-export function createExportImport (deps: { config: Config, lake: Lake, now: () => Date }): (upload: ExportUpload) => Promise<ImportResult> {
+export function createExportImport (deps: {
+  config: Config
+  lake: Lake
+  now: () => Date
+  /** false: every file of a zip goes through the JavaScript parser (the tests compare both ways) */
+  readsWithDuckDb?: boolean
+}): (upload: ExportUpload) => Promise<ImportResult> {
   const { lake, now } = deps
   const userId = deps.config.userId
 
@@ -48,30 +57,54 @@ export function createExportImport (deps: { config: Config, lake: Lake, now: () 
       },
     }, async (staging, work) => {
       const reports: Array<ExportFileReport & SkipCounts> = []
-      const onFile = async (name: string, entries: AsyncIterable<unknown[]>): Promise<void> => {
-        reports.push(await parseExportEntries(name, entries, { userId, ingestedAt }, (row, index) => {
+      const parseFile = async (name: string, entries: AsyncIterable<unknown[]>, ordBase = 0): Promise<ExportFileReport & SkipCounts> =>
+        parseExportEntries(name, entries, { userId, ingestedAt }, (row, index) => {
           where = `spotify-export:${name}[${index}]`
-          return staging.write(row)
+          return staging.write(row, ordBase + index)
         }, (bad) => {
           rejected++
           const row = bad.entry && typeof bad.entry === 'object' ? bad.entry as Record<string, unknown> : { entry: bad.entry }
           if (quarantined.length < maxQuarantinedKept) {
             quarantined.push(quarantineRow(tracksPlayed.name, `spotify-export:${name}[${bad.index}]`, { index: bad.index, row, problem: new RowProblem(bad.field, bad.problem) }, ingestedAt))
           }
-        }))
-      }
+        })
       let ignored: string[] = []
+      let entries: StagedExportEntries | undefined
       const staged = await leanWhile(lake, async () => {
         if (upload.kind === 'json') {
           // Parsed as it arrives, entry by entry, like a file of the zip: a 200 MB body is never held whole.
-          await onFile(upload.name, entriesOf(upload.name, uploadText(upload.stream, maxJsonUploadBytes)))
-        } else {
-          const zipFile = path.join(work, 'upload.zip')
-          await saveUpload(upload.stream, zipFile, maxUploadBytes)
-          ignored = (await readExportZip(zipFile, (name, chunks) => onFile(name, entriesOf(name, chunks)))).ignored
+          reports.push(await parseFile(upload.name, entriesOf(upload.name, uploadText(upload.stream, maxJsonUploadBytes))))
+          return staging.finish()
         }
+        const zipFile = path.join(work, 'upload.zip')
+        await saveUpload(upload.stream, zipFile, maxUploadBytes)
+        const files: ExportFileOnDisk[] = []
+        // DuckDB reads the files a few at a time while the next are inflated.
+        const stager = createExportStager(lake.query, work, { userId, ingestedAt }, { enabled: deps.readsWithDuckDb ?? true })
+        try {
+          ignored = (await readExportZip(zipFile, async (name, chunks) => {
+            const file = path.join(work, exportFileName(files.length))
+            files.push({ name, path: file, ...await writeExportFile(file, chunks) })
+            stager.add(files[files.length - 1]!)
+          })).ignored
+          await fs.rm(zipFile)
+          entries = await stager.finish()
+        } finally {
+          await stager.idle()
+        }
+        const parsed = new Map(entries.reports)
+        // The files DuckDB declined, in order: each is parsed as it always was, entry by entry.
+        for (const index of entries.declined) {
+          const file = files[index]!
+          parsed.set(index, await parseFile(file.name, entriesOf(file.name, utf8Text(createReadStream(file.path))), fileOrdBase(index)))
+        }
+        reports.push(...files.map((_file, index) => parsed.get(index)!))
         return staging.finish()
       })
+      if (entries && entries.rows > 0) {
+        staged.rows += entries.rows
+        staged.alsoSelect = stagedEntriesSelect(entries)
+      }
       // The parser's memory is free again: the merge runs on DuckDB's threads (a million plays in half the time, at
       // the same peak), lean only when it matches plays across sources.
       const lean = staged.rows >= stagingRowsPerFile && await storesOtherSources(lake, 'spotify-export')

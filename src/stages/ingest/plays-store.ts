@@ -126,7 +126,11 @@ export async function storesOtherSources (lake: Lake, source: PlaySource): Promi
 async function stagedView (tx: WriteTx, staged: StagedFiles): Promise<string> {
   if (staged.format !== 'parquet') return tx.stageFiles(tracksPlayed, staged.files)
   const name = `staged_plays_${randomUUID().replaceAll('-', '')}`
-  await tx.run(`CREATE TEMP VIEW ${name} AS SELECT * FROM read_parquet([${staged.files.map((f) => qs(f)).join(', ')}])`)
+  const selects = [
+    ...staged.files.length > 0 ? [`SELECT * FROM read_parquet([${staged.files.map((f) => qs(f)).join(', ')}])`] : [],
+    ...staged.alsoSelect ? [staged.alsoSelect] : [],
+  ]
+  await tx.run(`CREATE TEMP VIEW ${name} AS ${selects.join(' UNION ALL BY NAME ')}`)
   return name
 }
 

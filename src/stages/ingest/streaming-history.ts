@@ -212,9 +212,14 @@ async function * limited (stream: NodeJS.ReadableStream, limit: number): AsyncGe
 }
 
 /** A JSON upload as UTF-8 text, chunk by chunk as it arrives (never held whole); a 413 once it passes `limit` bytes. */
-export async function * uploadText (stream: NodeJS.ReadableStream, limit: number): AsyncGenerator<string> {
+export function uploadText (stream: NodeJS.ReadableStream, limit: number): AsyncGenerator<string> {
+  return utf8Text(limited(stream, limit))
+}
+
+/** Bytes as UTF-8 text, chunk by chunk (a character split between chunks is kept whole). */
+export async function * utf8Text (chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8')
-  for await (const chunk of limited(stream, limit)) {
+  for await (const chunk of chunks) {
     const text = decoder.write(chunk)
     if (text) yield text
   }
@@ -278,9 +283,9 @@ function openEntry (zip: yauzl.ZipFile, entry: yauzl.Entry, name: string): Promi
   })
 }
 
-async function * textOf (stream: NodeJS.ReadableStream, name: string): AsyncGenerator<string> {
+async function * bytesOf (stream: NodeJS.ReadableStream, name: string): AsyncGenerator<Buffer> {
   try {
-    for await (const chunk of stream as AsyncIterable<string>) yield chunk
+    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk
   } catch (err) {
     throw invalid(name, `is damaged in the zip (${reason(err)})`, name, 'must be readable')
   }
@@ -288,13 +293,13 @@ async function * textOf (stream: NodeJS.ReadableStream, name: string): AsyncGene
 
 /**
  * Reads the audio history files of an export zip one at a time (a 10-year export is many 12 MB files), handing each
- * file's text to `onFile`. Video history, the PDF and any other file are listed as ignored. Every failure of the zip
+ * file's bytes to `onFile` as they inflate. Video history, the PDF and any other file are listed as ignored. Every failure of the zip
  * or of `onFile` rejects (400 damaged, 413 past `limits`); none may escape as an uncaught exception, which would
  * stop the process.
  */
 export async function readExportZip (
   file: string,
-  onFile: (name: string, chunks: AsyncIterable<string>) => Promise<void>,
+  onFile: (name: string, chunks: AsyncIterable<Buffer>) => Promise<void>,
   limits: ZipLimits = defaultZipLimits
 ): Promise<{ files: string[], ignored: string[] }> {
   const zip = await openZip(file)
@@ -313,9 +318,8 @@ export async function readExportZip (
     const stream = await openEntry(zip, entry, name)
     // Errors reach the reader through the iterator; this one hears those of a stream it stopped reading early.
     stream.on('error', () => {})
-    stream.setEncoding('utf8')
     try {
-      await onFile(name, textOf(stream, name))
+      await onFile(name, bytesOf(stream, name))
     } finally {
       stream.destroy()
     }
