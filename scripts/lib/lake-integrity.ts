@@ -2,6 +2,7 @@
 // with the versions it may legally be after a crash. The fault suite uses them; the bench and e2e may too.
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import { DuckDBInstance, quotedIdentifier as qi, type DuckDBConnection } from '@duckdb/node-api'
 import { call } from './http.ts'
@@ -42,7 +43,10 @@ export interface DatabaseRead {
 export interface LakeReader {
   /** Reads `<dataDir>/lake/<table>/<table>.parquet` of every table, with no service involved. */
   read (dataDir: string, tables: readonly TableKey[], options?: { hashes?: boolean }): Promise<LakeRead>
-  /** Any query on the reader's own DuckDB (read files with read_parquet($file)); answers rows as JSON values. */
+  /**
+   * Any query on the reader's own DuckDB (read files with read_parquet($file): one version of it, even while the service
+   * replaces it); answers rows as JSON values.
+   */
   query (sql: string, params?: Record<string, string>): Promise<Array<Record<string, unknown>>>
   /** Opens a DuckDB database file read-only and counts the rows of each of its tables (the warehouse). */
   readDatabase (file: string): Promise<DatabaseRead>
@@ -58,14 +62,46 @@ async function rowsOf (conn: DuckDBConnection, sql: string, params?: Record<stri
   return reader.getRowObjectsJson() as Array<Record<string, unknown>>
 }
 
+let pins = 0
+
+/**
+ * Runs `read` on one version of `file`, held by a hard link (a copy across filesystems) for as long as it runs. DuckDB
+ * opens a parquet file more than once in a statement (its footer, then its pages): a table renamed over in between, as
+ * the service does while this reader polls, would hand it the pages of another version. The service's own readers are
+ * kept apart from its renames by its swap gate; a reader outside it needs a pinned version.
+ */
+async function pinnedVersion<T> (file: string, read: (version: string) => Promise<T>): Promise<T> {
+  const pin = path.join(os.tmpdir(), `tracklake-reader-${process.pid}-${pins++}.parquet`)
+  try {
+    await fs.link(file, pin)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return read(file)
+    if (code !== 'EXDEV') throw err
+    await fs.copyFile(file, pin)
+  }
+  try {
+    return await read(pin)
+  } finally {
+    await fs.rm(pin, { force: true })
+  }
+}
+
+/** rowsOf, with `$file` (when given) read from one pinned version. */
+const rowsOfPinned = (conn: DuckDBConnection, sql: string, params?: Record<string, string>): Promise<Array<Record<string, unknown>>> =>
+  params?.file === undefined ? rowsOf(conn, sql, params) : pinnedVersion(params.file, (file) => rowsOf(conn, sql, { ...params, file }))
+
 export async function createLakeReader (): Promise<LakeReader> {
   // Tables are replaced by rename: a cache keyed on the path could answer with the old file's blocks.
   const instance = await DuckDBInstance.create(':memory:', { enable_external_file_cache: 'false', threads: '1' })
   const conn = await instance.connect()
   await conn.run("SET TimeZone = 'UTC'")
 
-  async function readTable (dataDir: string, table: TableKey, withHashes: boolean): Promise<TableState> {
-    const file = tableFile(dataDir, table.name)
+  // Both statements read one version.
+  const readTable = (dataDir: string, table: TableKey, withHashes: boolean): Promise<TableState> =>
+    pinnedVersion(tableFile(dataDir, table.name), (file) => readVersion(file, table, withHashes))
+
+  async function readVersion (file: string, table: TableKey, withHashes: boolean): Promise<TableState> {
     const keys = table.key.map((k) => qi(k))
     const keyTuple = keys.length === 1 ? keys[0]! : `(${keys.join(', ')})`
     // One pass: counts, and the sum of the rows' content hashes (order does not matter, a doubled row does).
@@ -101,7 +137,7 @@ export async function createLakeReader (): Promise<LakeReader> {
       return { state, problems, rows }
     },
 
-    query: (sql, params) => rowsOf(conn, sql, params),
+    query: (sql, params) => rowsOfPinned(conn, sql, params),
 
     async readDatabase (file) {
       await fs.access(file)
