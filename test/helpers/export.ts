@@ -22,10 +22,10 @@ export function podcastEntry (ts: string): ExportEntry {
 }
 
 /** A zip like Spotify's: a top folder with audio files, video files and the PDF. */
-export async function exportZip (files: Record<string, unknown>): Promise<Buffer> {
+export async function exportZip (files: Record<string, unknown>, options: { compress?: boolean } = {}): Promise<Buffer> {
   const zip = new yazl.ZipFile()
   for (const [name, content] of Object.entries(files)) {
-    zip.addBuffer(Buffer.isBuffer(content) ? content : Buffer.from(typeof content === 'string' ? content : JSON.stringify(content)), name)
+    zip.addBuffer(Buffer.isBuffer(content) ? content : Buffer.from(typeof content === 'string' ? content : JSON.stringify(content)), name, { compress: options.compress ?? true })
   }
   zip.end()
   const chunks: Buffer[] = []

@@ -98,6 +98,13 @@ describe('POST /v1/ingest/streaming-history', () => {
     expect((await importZip(zip)).body).toMatchObject({ inserted: 0, duplicates: 65 })
   })
 
+  it('reads a zip whose files are stored without compression', async () => {
+    const entries = [exportEntry({ ts: '2021-03-01T10:00:00Z' }), exportEntry({ ts: '2021-03-01T10:05:00Z', spotify_track_uri: `spotify:track:${'7'.repeat(22)}` })]
+    const res = await importZip(await exportZip({ [`${folder}/Streaming_History_Audio_2021.json`]: entries }, { compress: false }))
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({ files: 1, rows: 2, inserted: 2 })
+  })
+
   it('sets an entry without ts aside in the quarantine table, naming file and entry, and writes the others', async () => {
     await importJson([exportEntry({ ts: '2024-01-01T10:00:00Z' })])
     const entries = [exportEntry({ ts: '2024-02-01T10:00:00Z' }), exportEntry({ ts: '2024-02-01T11:00:00Z' })]
@@ -284,6 +291,7 @@ describe('POST /v1/ingest/streaming-history', () => {
     const good = await exportZip({ 'Streaming_History_Audio_2024.json': [exportEntry({ ts: '2024-01-01T10:00:00Z' })] })
     const damaged = [
       patchCentral(good, 24, 10), // claims less than it inflates to
+      patchCentral(good, 24, good.readUInt32LE(centralRecord(good) + 24) + 10), // claims more than it inflates to
       patchCentral(good, 20, 3), // compressed size cut short
       good.subarray(0, Math.floor(good.length / 2)), // truncated
       good.subarray(0, good.length - 10), // end record cut
