@@ -69,9 +69,13 @@ const median = (values: number[]): number => {
 /** Wall time, service CPU time and the service's peak RSS of one piece of work. */
 function measurer (pid: number, sampler: RssSampler) {
   let runPeak = 0
+  /** VmRSS as each measured piece of work began: what the service carries from step to step */
+  const atStart: number[] = []
   return {
     get runPeak () { return runPeak },
+    atStart,
     async measure<T> (fn: () => Promise<T>): Promise<Measured<T>> {
+      atStart.push(residentBytes(pid))
       const reset = resetPeak(pid)
       sampler.take()
       const cpu = cpuMs(pid)
@@ -523,7 +527,7 @@ export async function runDailyBench (options: DailyBenchOptions): Promise<{ fail
       childPeakRssBytes: chain?.warehouse?.childPeak,
       target: '< 200 MB',
       verdict: runPeak < targets.peakRss ? 'ok' : 'over target',
-      note: `service RSS at rest after start ${Math.round(idle / MB)} MB; the warehouse build's child process is counted beside it`,
+      note: `service RSS at rest after start ${Math.round(idle / MB)} MB, as each measured step began ${m.atStart.map((b) => Math.round(b / MB)).join(', ')} MB; the warehouse build's child process is counted beside it`,
     })
   } finally {
     reader?.close()

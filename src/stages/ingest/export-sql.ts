@@ -7,6 +7,7 @@ import { minPlayMs } from './play-rows.ts'
 import type { ExportFileReport, SkipCounts } from './streaming-history.ts'
 import { tracksPlayed } from './tables.ts'
 import { defaultMaxItemChars } from './json-array-stream.ts'
+import { createArrayElementSizer, type ArrayElementSizes } from './json-element-sizes.ts'
 
 /**
  * The fast way in for the files of an export zip: DuckDB reads them and turns every entry into a play row, eight files a
@@ -18,12 +19,10 @@ import { defaultMaxItemChars } from './json-array-stream.ts'
  * test/stages/ingest/export-sql.test.ts checks that both ways give the same lake and that clean files are taken.
  */
 
-/** An audio file of the export, inflated to disk. */
-export interface ExportFileOnDisk {
+/** An audio file of the export, inflated to disk, with the sizes of its array's elements. */
+export interface ExportFileOnDisk extends ArrayElementSizes {
   name: string
   path: string
-  /** the file's first byte other than whitespace is `[` (DuckDB would read an empty file as no entries, and skip a BOM) */
-  startsArray: boolean
 }
 
 export interface StagedExportEntries {
@@ -46,30 +45,33 @@ export const fileOrdBase = (index: number): number => index * 2 ** 32
 /** The name of the `index`th file on disk: the index is read back from the name. */
 export const exportFileName = (index: number): string => `export-${String(index).padStart(5, '0')}.json`
 
-/** Writes an inflated export file to disk, noting whether it starts as a JSON array. */
-export async function writeExportFile (target: string, chunks: AsyncIterable<Buffer>): Promise<{ startsArray: boolean }> {
+/**
+ * Writes an inflated export file to disk, measuring its array's elements on the way (the main thread has time to
+ * spare while DuckDB reads the files before it; DuckDB measuring them took a second pass over every file).
+ */
+export async function writeExportFile (target: string, chunks: AsyncIterable<Buffer>): Promise<ArrayElementSizes> {
   const out = createWriteStream(target)
-  let first: number | undefined
+  const sizer = createArrayElementSizer()
   try {
     for await (const chunk of chunks) {
-      if (first === undefined) {
-        for (const byte of chunk) {
-          if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue
-          first = byte
-          break
-        }
-      }
+      sizer.write(chunk)
       if (!out.write(chunk)) await once(out, 'drain')
     }
     out.end()
     await once(out, 'finish')
-    return { startsArray: first === 0x5b }
+    return sizer.result()
   } catch (err) {
     out.on('error', () => {})
     out.destroy()
     throw err
   }
 }
+
+/**
+ * A file DuckDB may read: it is an array (DuckDB would read an empty file as no entries, and skip a BOM) and no entry
+ * passes the parser's cap (DuckDB reads an entry of any size up to 16 MB; an export entry is under 2 KB).
+ */
+const readableByDuckDb = (file: ArrayElementSizes): boolean => file.startsArray && file.largestElementBytes <= defaultMaxItemChars
 
 const exportFields = [
   'ts', 'ms_played', 'spotify_track_uri', 'master_metadata_track_name', 'master_metadata_album_artist_name',
@@ -204,28 +206,11 @@ export function createExportStager (query: Query, dir: string, context: { userId
     parquets.push(target)
     return true
   }
-  /**
-   * DuckDB reads an entry of any size up to its 16 MB limit; the parser refuses one over 1 MB (an export entry is under
-   * 2 KB), so files holding one are declined. Their text is measured on its own: a second, light pass.
-   */
-  const refuseLarge = async (indexes: number[]): Promise<void> => {
-    try {
-      const large = await query(`SELECT DISTINCT _path FROM read_json_objects($files::VARCHAR[], format = 'array', filename = '_path')
-        WHERE strlen(json::VARCHAR) > ${defaultMaxItemChars}`, { files: indexes.map((i) => files[i]!.path) })
-      for (const row of large) refused.add(files.findIndex((file) => file.path === row._path))
-    } catch {
-      for (const index of indexes) refused.add(index)
-    }
-  }
   const readLater = (indexes: number[]): void => {
     reading = reading.then(async () => {
-      if (await read(indexes)) {
-        await refuseLarge(indexes)
-        return
-      }
+      if (await read(indexes)) return
       for (const index of indexes) {
         if (!await read([index])) refused.add(index)
-        else await refuseLarge([index])
       }
     })
   }
@@ -233,7 +218,7 @@ export function createExportStager (query: Query, dir: string, context: { userId
   return {
     add (file) {
       files.push(file)
-      if (!file.startsArray || options.enabled === false) return
+      if (!readableByDuckDb(file) || options.enabled === false) return
       group.push(files.length - 1)
       if (group.length < filesPerRead) return
       readLater(group)
@@ -260,7 +245,7 @@ export function createExportStager (query: Query, dir: string, context: { userId
       files.forEach((file, index) => {
         const row = byFile.get(index)
         const count = (name: string): number => Number(row?.[name] ?? 0)
-        if (!file.startsArray || options.enabled === false || refused.has(index) || count('unsure') > 0) {
+        if (!readableByDuckDb(file) || options.enabled === false || refused.has(index) || count('unsure') > 0) {
           staged.declined.push(index)
           return
         }
