@@ -6,8 +6,11 @@ import { execute, type SqlParams } from './rows.ts'
 import { tableSwaps } from './swap-gate.ts'
 import type { TableDef } from './table.ts'
 
-/** Small row groups keep the writer's buffers small (a 122,880-row group holds a large table's rows in memory). */
-export const rowGroupSize = 16_384
+/**
+ * Small row groups keep the writer's buffers small (a 122,880-row group holds a large table's rows in memory). Writing
+ * a million plays on two threads peaked 13 MB lower at 8,192 rows than at 16,384, in the same time.
+ */
+export const rowGroupSize = 8_192
 
 export const columnList = (table: TableDef, alias?: string): string =>
   table.columns.map((c) => (alias ? `${alias}.${qi(c.name)}` : qi(c.name))).join(', ')
