@@ -12,8 +12,8 @@ import { createArrayElementSizer, type ArrayElementSizes } from './json-element-
 
 /**
  * The fast way in for the files of an export zip: DuckDB reads them and turns every entry into a play row, eight files a
- * statement while the next files inflate (a million entries take it 16–18 s on one thread beside the inflating; the
- * whole import of a million plays went from 42 s to 25–27 s). It takes only what it can read exactly as
+ * statement while the next files inflate (a million entries take it about 8 s on one thread beside the inflating; the
+ * whole import of a million plays went from 42 s to about 20 s). It takes only what it can read exactly as
  * `parseExportEntries` would. A file with any entry it cannot vouch for (a missing or loose `ts`, an `ms_played` that is
  * not a plain integer, a track without a Spotify id, malformed JSON, an entry over 1 MB, anything DuckDB refuses) is
  * declined whole and goes through the JavaScript parser, which quarantines or refuses entry by entry as always.
