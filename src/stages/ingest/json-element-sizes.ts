@@ -28,7 +28,7 @@ export interface ArrayElementSizer {
 
 export function createArrayElementSizer (): ArrayElementSizer {
   let offset = 0
-  let started = false
+  /** false until the first byte other than whitespace; a file that starts otherwise is lost at once */
   let startsArray = false
   /** nesting depth: 1 inside the top array; 0 before it and after it */
   let depth = 0
@@ -66,14 +66,13 @@ export function createArrayElementSizer (): ArrayElementSizer {
           continue
         }
         const byte = chunk[i]!
-        if (!started) {
+        if (!startsArray) {
           if (!isSpace(byte)) {
-            started = true
-            startsArray = byte === openArray
-            if (!startsArray) {
+            if (byte !== openArray) {
               lost = true
               return
             }
+            startsArray = true
             depth = 1
           }
           i++
