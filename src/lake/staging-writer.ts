@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { createWriteStream, type WriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
-import { once } from 'node:events'
 import path from 'node:path'
 import { quotedString as qs } from '@duckdb/node-api'
 import { rowGroupSize } from './parquet-file.ts'
 import type { SqlParams } from './rows.ts'
 import { RowProblem, storableJsonLine, type TableDef } from './table.ts'
+import { openFileWriter, type FileWriter } from './file-writer.ts'
 
 /**
  * DuckDB's JSON reader needs memory in proportion to the file it reads, so large inputs are staged as several files of
@@ -99,7 +98,7 @@ export function createStagingWriter (dir: string, options: StagingOptions): Stag
   const rowsPerFile = options.rowsPerFile ?? stagingRowsPerFile
   const files: string[] = []
   const repairs = { strings: 0 }
-  let out: WriteStream | undefined
+  let out: FileWriter | undefined
   let rows = 0
   let seen = 0
   let chunk = Buffer.allocUnsafe(chunkBytes)
@@ -138,7 +137,7 @@ export function createStagingWriter (dir: string, options: StagingOptions): Stag
     const full = chunk.subarray(0, used)
     chunk = Buffer.allocUnsafe(chunkBytes)
     used = 0
-    if (!out.write(full)) await once(out, 'drain')
+    await out.write(full)
   }
 
   /** Adds a line to the chunk; waits only when the chunk is full and the stream asks to. */
@@ -147,8 +146,7 @@ export function createStagingWriter (dir: string, options: StagingOptions): Stag
     if (used + text.length * 3 + 1 > chunkBytes) {
       if (used > 0) return flush().then(() => appendLine(text))
       // A line larger than a chunk goes out on its own.
-      if (!out!.write(`${text}\n`)) return once(out!, 'drain').then(() => {})
-      return
+      return out!.write(`${text}\n`)
     }
     used += chunk.write(text, used)
     chunk[used++] = 10
@@ -157,9 +155,9 @@ export function createStagingWriter (dir: string, options: StagingOptions): Stag
   async function close (): Promise<void> {
     if (!out) return
     await flush()
-    out.end()
-    await once(out, 'finish')
+    const closing = out
     out = undefined
+    await closing.end()
     convertLater(files[files.length - 1]!)
   }
 
@@ -167,7 +165,7 @@ export function createStagingWriter (dir: string, options: StagingOptions): Stag
     await close()
     const file = path.join(dir, `staged-${String(files.length).padStart(5, '0')}.ndjson`)
     files.push(file)
-    out = createWriteStream(file)
+    out = openFileWriter(file)
   }
 
   function writeLine (line: string): void | Promise<void> {
@@ -204,7 +202,6 @@ export function createStagingWriter (dir: string, options: StagingOptions): Stag
       aborted = true
       if (!out) return
       // A write in flight fails harmlessly: the staged files are thrown away.
-      out.on('error', () => {})
       out.destroy()
     },
   }

@@ -1,7 +1,6 @@
-import { createWriteStream } from 'node:fs'
-import { once } from 'node:events'
 import path from 'node:path'
 import { quotedString as qs } from '@duckdb/node-api'
+import { openFileWriter } from '../../lake/file-writer.ts'
 import { rowGroupSize } from '../../lake/parquet-file.ts'
 import type { SqlParams } from '../../lake/rows.ts'
 import { minPlayMs } from './play-rows.ts'
@@ -51,18 +50,16 @@ export const exportFileName = (index: number): string => `export-${String(index)
  * spare while DuckDB reads the files before it; DuckDB measuring them took a second pass over every file).
  */
 export async function writeExportFile (target: string, chunks: AsyncIterable<Buffer>): Promise<ArrayElementSizes> {
-  const out = createWriteStream(target)
+  const out = openFileWriter(target)
   const sizer = createArrayElementSizer()
   try {
     for await (const chunk of chunks) {
       sizer.write(chunk)
-      if (!out.write(chunk)) await once(out, 'drain')
+      await out.write(chunk)
     }
-    out.end()
-    await once(out, 'finish')
+    await out.end()
     return sizer.result()
   } catch (err) {
-    out.on('error', () => {})
     out.destroy()
     throw err
   }

@@ -1,6 +1,4 @@
-import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
-import { once } from 'node:events'
 import { pipeline } from 'node:stream'
 import { createInflateRaw } from 'node:zlib'
 import path from 'node:path'
@@ -11,6 +9,7 @@ import { bool, int, str } from '../../json-values.ts'
 import { defaultMaxItemChars, JsonArrayError, jsonArrayBatches } from './json-array-stream.ts'
 import { parseTimestamp } from '../../lake/values.ts'
 import { dataDirUnavailable } from '../../lake/lake.ts'
+import { openFileWriter } from '../../lake/file-writer.ts'
 import { minPlayMs, playId, spotifyTrackId, type PlayInput } from './play-rows.ts'
 
 /**
@@ -232,18 +231,16 @@ export async function * utf8Text (chunks: AsyncIterable<Buffer>): AsyncGenerator
 /** Copies an upload to disk without holding it in memory; a 413 once it passes `limit` bytes. */
 export async function saveUpload (stream: NodeJS.ReadableStream, target: string, limit: number): Promise<number> {
   await fs.mkdir(path.dirname(target), { recursive: true })
-  const out = createWriteStream(target)
+  const out = openFileWriter(target)
   let bytes = 0
   try {
     for await (const chunk of limited(stream, limit)) {
       bytes += chunk.length
-      if (!out.write(chunk)) await once(out, 'drain')
+      await out.write(chunk)
     }
-    out.end()
-    await once(out, 'finish')
+    await out.end()
     return bytes
   } catch (err) {
-    out.on('error', () => {})
     out.destroy()
     throw err
   }
