@@ -4,6 +4,7 @@ import path from 'node:path'
 import { AppError } from '../errors.ts'
 import { createLockSet } from '../lake/lock.ts'
 import type { StateStore } from '../lake/state-store.ts'
+import { packItems, type PlanItems } from './packed-items.ts'
 
 export const planLifetimeMs = 24 * 60 * 60 * 1000
 
@@ -35,7 +36,7 @@ export interface PlanRecord<Item = unknown> {
   expiresAt: string
   total: number
   batchSize: number
-  items: Item[]
+  items: PlanItems<Item>
   batches: BatchRecord[]
 }
 
@@ -62,11 +63,11 @@ export interface PlanStore {
 const planIdPattern = /^[a-z0-9][a-z0-9-]{0,79}$/
 
 /**
- * Items kept in memory, newest plans first: the plan being worked through (n8n runs one step at a time) is read from
- * memory, older ones from their file. A budget in items, not plans: the bench times five
- * plans of 60,000 keys for one step, and four of them stayed in the heap.
+ * Items kept in memory, packed, newest plans first: the plan being worked through (n8n runs one step at a time) is read
+ * from memory, older ones from their file. A budget in characters of packed items, not plans: a plan of 60,000 Spotify
+ * keys fits; the bench times five such plans for one step, and the chain's later plans push them out.
  */
-const itemsKeptBudget = 100_000
+const packedCharsBudget = 2 * 1024 * 1024
 
 /** What plans/<planId>.json holds: the progress. Plans made before items had their own file hold them here too. */
 type StoredPlan<Item> = Omit<PlanRecord<Item>, 'items'> & { items?: Item[] }
@@ -77,18 +78,20 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
   // The items never change after create: their own file, written once, so a fetch's progress mark rewrites a few
   // hundred bytes per batch instead of the whole snapshot (2 MB at 60,000 keys), and a fetch reads them from memory.
   const itemsNameFor = (planId: string): string => `plans/${planId}.items`
-  const kept = new Map<string, unknown[]>()
-  const keep = (planId: string, items: unknown[]): void => {
+  const kept = new Map<string, PlanItems<unknown> & { chars: number }>()
+  const keep = <Item>(planId: string, items: readonly Item[]): PlanItems<Item> => {
+    const packed = packItems(items)
     kept.delete(planId)
-    kept.set(planId, items)
+    kept.set(planId, packed)
     let total = 0
-    for (const held of kept.values()) total += held.length
+    for (const held of kept.values()) total += held.chars
     // The newest plan stays whatever its size.
     for (const [oldest, held] of kept) {
-      if (total <= itemsKeptBudget || oldest === planId) break
+      if (total <= packedCharsBudget || oldest === planId) break
       kept.delete(oldest)
-      total -= held.length
+      total -= held.chars
     }
+    return packed
   }
 
   async function removeExpired (): Promise<void> {
@@ -136,8 +139,7 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
     // Items first: a plan file never names items that are not there.
     await state.write(itemsNameFor(planId), input.items, { compact: true })
     await state.write(nameFor(planId), progress, { compact: true })
-    keep(planId, input.items)
-    return { ...progress, items: input.items }
+    return { ...progress, items: keep(planId, input.items) }
   }
 
   /** The stored progress, without loading the items of a plan that keeps them apart. */
@@ -155,12 +157,12 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
 
   async function get<Item> (planId: string): Promise<PlanRecord<Item>> {
     const plan = await getStored<Item>(planId)
-    if (plan.items) return { ...plan, items: plan.items }
-    let items = kept.get(planId) as Item[] | undefined
+    if (plan.items) return { ...plan, items: packItems(plan.items) }
+    let items = kept.get(planId) as PlanItems<Item> | undefined
     if (!items) {
-      items = await state.read<Item[]>(itemsNameFor(planId))
-      if (!items) throw new AppError('PLAN_NOT_FOUND', `plan ${planId} lost its items; make a new plan`)
-      keep(planId, items)
+      const read = await state.read<Item[]>(itemsNameFor(planId))
+      if (!read) throw new AppError('PLAN_NOT_FOUND', `plan ${planId} lost its items; make a new plan`)
+      items = keep(planId, read)
     }
     return { ...plan, items }
   }
