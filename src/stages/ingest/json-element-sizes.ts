@@ -39,75 +39,84 @@ export function createArrayElementSizer (): ArrayElementSizer {
   let largest = 0
   let lost = false
 
-  const endElement = (at: number): void => {
-    if (elementStart < 0) lost = true
-    else largest = Math.max(largest, at - elementStart)
-    elementStart = -1
-  }
-
   return {
     write (chunk) {
       if (lost) return
+      // The state in locals for the loop (V8 keeps them in registers; the closure's variables are loads and stores).
+      let began = startsArray
+      let d = depth
+      let inStr = inString
+      let esc = escaped
+      let start = elementStart
+      let big = largest
       const length = chunk.length
       let i = 0
       while (i < length) {
-        if (inString) {
-          // Strings are most of an export's bytes: a tight loop to the closing quote.
-          while (i < length) {
-            const c = chunk[i]!
-            i++
-            if (escaped) escaped = false
-            else if (c === backslash) escaped = true
-            else if (c === quote) {
-              inString = false
-              break
-            }
-          }
-          continue
-        }
-        const byte = chunk[i]!
-        if (!startsArray) {
-          if (!isSpace(byte)) {
-            if (byte !== openArray) {
-              lost = true
-              return
-            }
-            startsArray = true
-            depth = 1
-          }
-          i++
-          continue
-        }
-        if (depth === 0) {
-          i++
-          continue
-        }
-        if (depth === 1 && elementStart < 0) {
-          if (isSpace(byte)) {
+        if (inStr) {
+          // Strings are most of an export's bytes: a tight loop to the next quote or backslash.
+          if (esc) {
+            esc = false
             i++
             continue
           }
-          if (byte === closeArray) {
-            depth = 0
+          while (i < length) {
+            const c = chunk[i]!
+            if (c === quote || c === backslash) break
             i++
+          }
+          if (i === length) break
+          if (chunk[i] === backslash) esc = true
+          else inStr = false
+          i++
+          continue
+        }
+        const byte = chunk[i]!
+        i++
+        // Inside an element: only strings and nesting matter.
+        if (d >= 2) {
+          if (byte === quote) inStr = true
+          else if (byte === openObject || byte === openArray) d++
+          else if (byte === closeObject || byte === closeArray) d--
+          continue
+        }
+        if (!began) {
+          if (isSpace(byte)) continue
+          if (byte !== openArray) {
+            lost = true
+            return
+          }
+          began = true
+          d = 1
+          continue
+        }
+        if (d === 0) continue
+        if (start < 0) {
+          if (isSpace(byte)) continue
+          if (byte === closeArray) {
+            d = 0
             continue
           }
           if (byte === comma) {
             lost = true
             return
           }
-          elementStart = offset + i
+          start = offset + i - 1
         }
-        if (byte === quote) inString = true
-        else if (byte === openObject || byte === openArray) depth++
-        else if (byte === closeObject || byte === closeArray) {
-          if (depth === 1) {
-            endElement(offset + i)
-            depth = 0
-          } else depth--
-        } else if (byte === comma && depth === 1) endElement(offset + i)
-        i++
+        if (byte === quote) inStr = true
+        else if (byte === openObject || byte === openArray) d++
+        else if (byte === comma || byte === closeObject || byte === closeArray) {
+          // The element ends before this byte: a comma leads to the next, a bracket closes the array.
+          big = Math.max(big, offset + i - 1 - start)
+          start = -1
+          if (byte !== comma) d = 0
+        }
       }
+      startsArray = began
+      depth = d
+      inString = inStr
+      escaped = esc
+      elementStart = start
+      largest = big
       offset += length
     },
     result () {

@@ -159,12 +159,13 @@ async function insertPlays (tx: WriteTx, staged: string, total: number): Promise
   const f = window('f')
   const s = window('s')
   const overlap = `${f.lo} <= ${s.hi} AND ${s.lo} <= ${f.hi} AND s.user_id = f.user_id AND s.source <> f.source`
-  // Matching across sources needs a stored play of another source; an import into an export-only lake has none.
-  const [sources] = await tx.query(`SELECT
-    (SELECT list(DISTINCT source) FROM ${fresh}) AS fresh, (SELECT list(DISTINCT source) FROM tracks_played) AS stored`)
-  const freshSources = (sources?.fresh ?? []) as string[]
-  const storedSources = (sources?.stored ?? []) as string[]
-  const crossSource = storedSources.some((stored) => freshSources.some((source) => source !== stored))
+  // Matching across sources needs a stored play of another source; an import into an export-only lake has none, and
+  // into an empty lake the fresh rows are not even read for their sources.
+  const [stored] = await tx.query('SELECT list(DISTINCT source) AS sources FROM tracks_played')
+  const storedSources = (stored?.sources ?? []) as string[]
+  const [fresher] = storedSources.length === 0 ? [] : await tx.query(`SELECT list(DISTINCT source) AS sources FROM ${fresh}`)
+  const freshSources = (fresher?.sources ?? []) as string[]
+  const crossSource = storedSources.some((source) => freshSources.some((other) => other !== source))
   const candidates = !crossSource
     ? []
     : await tx.query(`

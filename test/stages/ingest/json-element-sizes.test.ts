@@ -34,6 +34,17 @@ describe('array element sizes', () => {
     expect(measure(Buffer.from(text), [3, 4, 5, 30, 31])).toEqual({ startsArray: true, largestElementBytes: Buffer.byteLength(JSON.stringify(entry)) })
   })
 
+  it('tells an escaped quote from a closing one across any chunk cuts, after backslash runs of every length', () => {
+    const values = Array.from({ length: 6 }, (_, n) => ({ text: `${'\\'.repeat(n)}"${'\\'.repeat(n)}`, after: '],"{' }))
+    const text = JSON.stringify(values)
+    const expected = Math.max(...values.map((v) => Buffer.byteLength(JSON.stringify(v))))
+    for (let first = 0; first <= text.length; first++) {
+      for (const second of [first + 1, first + 2, first + 3]) {
+        expect(measure(Buffer.from(text), [first, second]), `cut at ${first}, ${second}`).toEqual({ startsArray: true, largestElementBytes: expected })
+      }
+    }
+  })
+
   it('loses count on what is not one array: those files are left to the parser', () => {
     for (const text of ['', '  ', '{"a":1}', '"x"', '[1,2', '[{"a":"]"', '[,1]', '[1,', '\ufeff[1]']) {
       expect(measure(Buffer.from(text)).largestElementBytes, JSON.stringify(text)).toBe(Infinity)
