@@ -196,6 +196,8 @@ export interface ExportStager {
 export function createExportStager (query: Query, dir: string, context: { userId: string, ingestedAt: string }, options: { enabled?: boolean } = {}): ExportStager {
   const files: ExportFileOnDisk[] = []
   const parquets: string[] = []
+  /** the files handed to DuckDB; the others are declined as they come */
+  const taken = new Set<number>()
   const refused = new Set<number>()
   const params = { user: context.userId, ingested_ms: Date.parse(context.ingestedAt) }
   let group: number[] = []
@@ -224,6 +226,7 @@ export function createExportStager (query: Query, dir: string, context: { userId
     add (file) {
       files.push(file)
       if (!readableByDuckDb(file) || options.enabled === false) return
+      taken.add(files.length - 1)
       group.push(files.length - 1)
       if (group.length < filesPerRead) return
       readLater(group)
@@ -250,7 +253,7 @@ export function createExportStager (query: Query, dir: string, context: { userId
       files.forEach((file, index) => {
         const row = byFile.get(index)
         const count = (name: string): number => Number(row?.[name] ?? 0)
-        if (!readableByDuckDb(file) || options.enabled === false || refused.has(index) || count('unsure') > 0) {
+        if (!taken.has(index) || refused.has(index) || count('unsure') > 0) {
           staged.declined.push(index)
           return
         }
