@@ -37,6 +37,13 @@ export async function buildTestApp (env: Record<string, string> = {}, deps: AppD
   }
 }
 
+/** Closes a test app and removes its data directory, also one the test made and handed to it. */
+export async function closeAndRemove (t: TestApp | undefined): Promise<void> {
+  const dir = t?.dataDir
+  await t?.close()
+  if (dir) await fs.rm(dir, { recursive: true, force: true })
+}
+
 export function spotifyEnv (url: string): Record<string, string> {
   return {
     SPOTIFY_CLIENT_ID: 'test-client-id',

@@ -1,11 +1,10 @@
-import fs from 'node:fs/promises'
 import path from 'node:path'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JsonRow } from '../../../src/lake/rows.ts'
 import { tracksPlayed } from '../../../src/stages/ingest/tables.ts'
 import { createWarehouseReader, type WarehouseReader } from '../../../src/stages/warehouse/reader.ts'
-import { buildTestApp, makeTempDir, type TestApp } from '../../helpers/build-app.ts'
+import { buildTestApp, closeAndRemove, makeTempDir, type TestApp } from '../../helpers/build-app.ts'
 import { openLake } from '../../helpers/lake.ts'
 import { sid, spotifyPlay } from './rows.ts'
 
@@ -46,9 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await reader?.close()
-  const dir = t?.dataDir
-  await t?.close()
-  if (dir) await fs.rm(dir, { recursive: true, force: true })
+  await closeAndRemove(t)
 })
 
 describe('dim_track and dim_album from plays that disagree', () => {

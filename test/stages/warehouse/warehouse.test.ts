@@ -5,7 +5,7 @@ import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JsonRow } from '../../../src/lake/rows.ts'
 import { createWarehouseReader, type WarehouseReader } from '../../../src/stages/warehouse/reader.ts'
-import { buildTestApp, makeTempDir, type TestApp } from '../../helpers/build-app.ts'
+import { buildTestApp, closeAndRemove, makeTempDir, type TestApp } from '../../helpers/build-app.ts'
 import { sid } from './rows.ts'
 import { artists, countingPlays, isrcA, mbids, now, seedSmallLake, timezone } from './small-lake.ts'
 
@@ -23,9 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await reader?.close()
-  const dir = t?.dataDir
-  await t?.close()
-  if (dir) await fs.rm(dir, { recursive: true, force: true })
+  await closeAndRemove(t)
 })
 
 const one = async (sql: string, params?: Record<string, string | number>) => (await reader.query(sql, params))[0]!
