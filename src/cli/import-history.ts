@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { Transform } from 'node:stream'
+import { pipeline, Transform } from 'node:stream'
 import type { Config } from '../config.ts'
 import { answerMessage } from '../daily/route-caller.ts'
 import type { ImportResult } from '../stages/ingest/export-import.ts'
@@ -59,7 +59,7 @@ export async function importHistoryCommand (target: string, config: Config, io: 
     progress.update(0, total)
     for (const upload of uploads) {
       // Counted as the route reads it (a 'data' listener on the file itself would start the flow before anyone reads).
-      const stream = createReadStream(upload.file).pipe(new Transform({
+      const stream = new Transform({
         transform (chunk: Buffer, _encoding, done) {
           sent += chunk.length
           progress.update(sent, total)
@@ -70,9 +70,17 @@ export async function importHistoryCommand (target: string, config: Config, io: 
           if (sent === total) progress.update(sent, total, 'writing to the lake…')
           done()
         },
-      }))
+      })
+      // pipeline, not pipe: a file that fails as it is read ends its upload with the error, instead of emitting one
+      // nobody hears (which ended the command with a stack trace).
+      let unreadable: Error | undefined
+      pipeline(createReadStream(upload.file), stream, (err) => { if (err) unreadable ??= err })
       const query = upload.contentType === 'application/json' ? `?file=${encodeURIComponent(upload.name)}` : ''
-      const answer = await service.upload(`/v1/ingest/streaming-history${query}`, upload.contentType, stream, upload.bytes)
+      const answer = await service.upload(`/v1/ingest/streaming-history${query}`, upload.contentType, stream, upload.bytes).catch((err: unknown) => {
+        if (unreadable) return undefined
+        throw err
+      })
+      if (unreadable || !answer) throw new CliFailure(`${upload.name}: cannot be read (${unreadable?.message ?? 'unknown error'})`)
       if (answer.status !== 200) throw new CliFailure(`${upload.name}: ${answerMessage(answer)}`)
       results.push({ name: upload.name, answer: answer.body as ImportAnswer })
     }

@@ -88,5 +88,14 @@ describe('tracklake import-history', { timeout: 180_000 }, () => {
     expect(refused.code).toBe(1)
     expect(refused.stderr.trim().split('\n')).toHaveLength(1)
     expect(refused.stderr.trim()).toBe('tracklake: Streaming_History_Audio_other.json: INVALID_EXPORT: Streaming_History_Audio_other.json: is not a Spotify extended streaming history file: its entries have no ts or ms_played')
+
+    // A folder named like an audio history file: it fails as it is read, and the command says so in one line.
+    const oddFolder = path.join(dir, 'odd-export')
+    await fs.mkdir(path.join(oddFolder, 'Streaming_History_Audio_2021.json'), { recursive: true })
+    const unreadable = await runCli(['import-history', oddFolder], { TRACKLAKE_DATA_DIR: dataDir })
+    expect(unreadable.code).toBe(1)
+    expect(unreadable.stderr.trim().split('\n')).toHaveLength(1)
+    expect(unreadable.stderr.trim()).toMatch(/^tracklake: Streaming_History_Audio_2021\.json: cannot be read \(EISDIR/)
+    expect(await storedPlays()).toBe(10)
   })
 })
