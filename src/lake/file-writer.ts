@@ -33,3 +33,21 @@ export function openFileWriter (file: string): FileWriter {
     destroy () { out.destroy() },
   }
 }
+
+/**
+ * Writes `chunks` to `file`, showing each to `seen` on the way. On a failure the file is left unfinished (its caller's
+ * work folder throws it away) and the error is thrown.
+ */
+export async function writeChunks (file: string, chunks: AsyncIterable<Buffer>, seen?: (chunk: Buffer) => void): Promise<void> {
+  const out = openFileWriter(file)
+  try {
+    for await (const chunk of chunks) {
+      seen?.(chunk)
+      await out.write(chunk)
+    }
+    await out.end()
+  } catch (err) {
+    out.destroy()
+    throw err
+  }
+}

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openFileWriter } from '../../src/lake/file-writer.ts'
+import { openFileWriter, writeChunks } from '../../src/lake/file-writer.ts'
 import { makeTempDir } from '../helpers/build-app.ts'
 
 describe('file writer', () => {
@@ -39,5 +39,20 @@ describe('file writer', () => {
   it('rejects at the end when the file cannot be written', async () => {
     const writer = openFileWriter(path.join(dir, 'missing', 'out.txt'))
     await expect(writer.end()).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('writes chunks as they come, showing each on the way, and throws what fails: the source or the file', async () => {
+    const file = path.join(dir, 'chunks.txt')
+    async function * source (fail: boolean): AsyncGenerator<Buffer> {
+      yield Buffer.from('ab')
+      yield Buffer.from('cd')
+      if (fail) throw new Error('the source broke')
+    }
+    const seen: string[] = []
+    await writeChunks(file, source(false), (chunk) => seen.push(chunk.toString()))
+    expect(seen).toEqual(['ab', 'cd'])
+    expect(await fs.readFile(file, 'utf8')).toBe('abcd')
+    await expect(writeChunks(file, source(true))).rejects.toThrow('the source broke')
+    await expect(writeChunks(path.join(dir, 'missing', 'out.txt'), source(false))).rejects.toMatchObject({ code: 'ENOENT' })
   })
 })

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { quotedString as qs } from '@duckdb/node-api'
-import { openFileWriter } from '../../lake/file-writer.ts'
+import { writeChunks } from '../../lake/file-writer.ts'
 import { rowGroupSize } from '../../lake/parquet-file.ts'
 import type { SqlParams } from '../../lake/rows.ts'
 import { minPlayMs } from './play-rows.ts'
@@ -50,19 +50,9 @@ export const exportFileName = (index: number): string => `export-${String(index)
  * spare while DuckDB reads the files before it; DuckDB measuring them took a second pass over every file).
  */
 export async function writeExportFile (target: string, chunks: AsyncIterable<Buffer>): Promise<ArrayElementSizes> {
-  const out = openFileWriter(target)
   const sizer = createArrayElementSizer()
-  try {
-    for await (const chunk of chunks) {
-      sizer.write(chunk)
-      await out.write(chunk)
-    }
-    await out.end()
-    return sizer.result()
-  } catch (err) {
-    out.destroy()
-    throw err
-  }
+  await writeChunks(target, chunks, (chunk) => sizer.write(chunk))
+  return sizer.result()
 }
 
 /**

@@ -9,7 +9,7 @@ import { bool, int, str } from '../../json-values.ts'
 import { defaultMaxItemChars, JsonArrayError, jsonArrayBatches } from './json-array-stream.ts'
 import { parseTimestamp } from '../../lake/values.ts'
 import { dataDirUnavailable } from '../../lake/lake.ts'
-import { openFileWriter } from '../../lake/file-writer.ts'
+import { writeChunks } from '../../lake/file-writer.ts'
 import { minPlayMs, playId, spotifyTrackId, type PlayInput } from './play-rows.ts'
 
 /**
@@ -231,19 +231,9 @@ export async function * utf8Text (chunks: AsyncIterable<Buffer>): AsyncGenerator
 /** Copies an upload to disk without holding it in memory; a 413 once it passes `limit` bytes. */
 export async function saveUpload (stream: NodeJS.ReadableStream, target: string, limit: number): Promise<number> {
   await fs.mkdir(path.dirname(target), { recursive: true })
-  const out = openFileWriter(target)
   let bytes = 0
-  try {
-    for await (const chunk of limited(stream, limit)) {
-      bytes += chunk.length
-      await out.write(chunk)
-    }
-    await out.end()
-    return bytes
-  } catch (err) {
-    out.destroy()
-    throw err
-  }
+  await writeChunks(target, limited(stream, limit), (chunk) => { bytes += chunk.length })
+  return bytes
 }
 
 /** What an export zip may hold; past these it answers 413 before inflating anything. */
