@@ -76,11 +76,11 @@ export async function importHistoryCommand (target: string, config: Config, io: 
       let unreadable: Error | undefined
       pipeline(createReadStream(upload.file), stream, (err) => { if (err) unreadable ??= err })
       const query = upload.contentType === 'application/json' ? `?file=${encodeURIComponent(upload.name)}` : ''
+      const failedRead = (err: Error): CliFailure => new CliFailure(`${upload.name}: cannot be read (${err.message})`)
       const answer = await service.upload(`/v1/ingest/streaming-history${query}`, upload.contentType, stream, upload.bytes).catch((err: unknown) => {
-        if (unreadable) return undefined
-        throw err
+        throw unreadable ? failedRead(unreadable) : err
       })
-      if (unreadable || !answer) throw new CliFailure(`${upload.name}: cannot be read (${unreadable?.message ?? 'unknown error'})`)
+      if (unreadable) throw failedRead(unreadable)
       if (answer.status !== 200) throw new CliFailure(`${upload.name}: ${answerMessage(answer)}`)
       results.push({ name: upload.name, answer: answer.body as ImportAnswer })
     }
