@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import { AppError, errorTable, fastifyErrorCodes, truncate, type ErrorCode, type FieldProblem } from './errors.ts'
-import { dataDirUnavailable } from './lake/lake.ts'
+import { dataDirUnavailable } from './lake/data-dir-state.ts'
 
 interface AjvError {
   instancePath: string

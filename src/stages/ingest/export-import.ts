@@ -7,8 +7,10 @@ import { quarantineRow, type QuarantineRow } from '../../lake/quarantine.ts'
 import { stagingRowsPerFile, withStaging } from '../../lake/staging-writer.ts'
 import { RowProblem } from '../../lake/table.ts'
 import { storesOtherSources, writePlays } from './plays-store.ts'
-import { createExportStager, exportFileName, fileOrdBase, stagedEntriesSelect, writeExportFile, type ExportFileOnDisk, type StagedExportEntries } from './export-sql.ts'
-import { entriesOf, maxJsonUploadBytes, parseExportEntries, readExportZip, saveUpload, uploadText, utf8Text, type ExportFileReport, type SkipCounts } from './streaming-history.ts'
+import type { ExportFileOnDisk } from './export-files.ts'
+import { createExportStager, fileOrdBase, stagedEntriesSelect, type StagedExportEntries } from './export-sql.ts'
+import { unpackExportZip } from './export-unpacking.ts'
+import { entriesOf, maxJsonUploadBytes, parseExportEntries, saveUpload, uploadText, utf8Text, type ExportFileReport, type SkipCounts } from './streaming-history.ts'
 import { tracksPlayed } from './tables.ts'
 
 export const maxUploadBytes = 2 * 1024 * 1024 * 1024
@@ -78,15 +80,11 @@ export function createExportImport (deps: {
         }
         const zipFile = path.join(work, 'upload.zip')
         await saveUpload(upload.stream, zipFile, maxUploadBytes)
-        const files: ExportFileOnDisk[] = []
-        // DuckDB reads the files a few at a time while the next are inflated.
+        let files: ExportFileOnDisk[] = []
+        // DuckDB reads the files a few at a time while a worker thread inflates the next.
         const stager = createExportStager(lake.query, work, { userId, ingestedAt }, { enabled: deps.readsWithDuckDb ?? true })
         try {
-          ignored = (await readExportZip(zipFile, async (name, chunks) => {
-            const file = path.join(work, exportFileName(files.length))
-            files.push({ name, path: file, ...await writeExportFile(file, chunks) })
-            stager.add(files[files.length - 1]!)
-          })).ignored
+          ({ files, ignored } = await unpackExportZip(zipFile, work, (file) => stager.add(file)))
           await fs.rm(zipFile)
           entries = await stager.finish()
         } finally {

@@ -1,13 +1,13 @@
 import path from 'node:path'
 import { quotedString as qs } from '@duckdb/node-api'
-import { writeChunks } from '../../lake/file-writer.ts'
 import { rowGroupSize } from '../../lake/parquet-file.ts'
 import type { SqlParams } from '../../lake/rows.ts'
 import { minPlayMs } from './play-rows.ts'
 import type { ExportFileReport, SkipCounts } from './streaming-history.ts'
 import { tracksPlayed } from './tables.ts'
 import { defaultMaxItemChars } from './json-array-stream.ts'
-import { createArrayElementSizer, type ArrayElementSizes } from './json-element-sizes.ts'
+import type { ArrayElementSizes } from './json-element-sizes.ts'
+import type { ExportFileOnDisk } from './export-files.ts'
 
 /**
  * The fast way in for the files of an export zip: DuckDB reads them and turns every entry into a play row, eight files a
@@ -18,12 +18,6 @@ import { createArrayElementSizer, type ArrayElementSizes } from './json-element-
  * declined whole and goes through the JavaScript parser, which quarantines or refuses entry by entry as always.
  * test/stages/ingest/export-sql.test.ts checks that both ways give the same lake and that clean files are taken.
  */
-
-/** An audio file of the export, inflated to disk, with the sizes of its array's elements. */
-export interface ExportFileOnDisk extends ArrayElementSizes {
-  name: string
-  path: string
-}
 
 export interface StagedExportEntries {
   /** parquet files of every entry read: the table's columns, `_ord`, `_file` (index in the list) and `_kind` */
@@ -41,19 +35,6 @@ export const entryKind = { play: 0, episode: 1, audiobook: 2, noTrack: 3, unsure
 
 /** Entries of file `index` are ordered from `index × 2³²`: the same order whichever way a file is read. */
 export const fileOrdBase = (index: number): number => index * 2 ** 32
-
-/** The name of the `index`th file on disk: the index is read back from the name. */
-export const exportFileName = (index: number): string => `export-${String(index).padStart(5, '0')}.json`
-
-/**
- * Writes an inflated export file to disk, measuring its array's elements on the way (the main thread has time to
- * spare while DuckDB reads the files before it; DuckDB measuring them took a second pass over every file).
- */
-export async function writeExportFile (target: string, chunks: AsyncIterable<Buffer>): Promise<ArrayElementSizes> {
-  const sizer = createArrayElementSizer()
-  await writeChunks(target, chunks, (chunk) => sizer.write(chunk))
-  return sizer.result()
-}
 
 /**
  * A file DuckDB may read: it is an array (DuckDB would read an empty file as no entries, and skip a BOM) and no entry
