@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { collectGarbage } from '../src/collect-garbage.ts'
+import { collectGarbage, collectYoungGarbage } from '../src/collect-garbage.ts'
 
-const global = globalThis as { gc?: () => void }
+const global = globalThis as { gc?: (options?: unknown) => void }
 const original = global.gc
 
 afterEach(() => {
@@ -17,8 +17,16 @@ describe('collectGarbage', () => {
     expect(gc).toHaveBeenCalledOnce()
   })
 
+  it('collects the young generation only when asked to', () => {
+    const gc = vi.fn()
+    global.gc = gc
+    collectYoungGarbage()
+    expect(gc).toHaveBeenCalledExactlyOnceWith({ type: 'minor' })
+  })
+
   it('does nothing where it does not', () => {
     delete global.gc
     expect(() => collectGarbage()).not.toThrow()
+    expect(() => collectYoungGarbage()).not.toThrow()
   })
 })
