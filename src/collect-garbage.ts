@@ -16,4 +16,5 @@ export function collectYoungGarbage (): void {
   exposedGc()?.({ type: 'minor' })
 }
 
-const exposedGc = (): ((options?: { type: 'minor' | 'major' }) => void) | undefined => (globalThis as { gc?: (options?: { type: 'minor' | 'major' }) => void }).gc
+type Gc = (options?: { type: 'minor' | 'major' }) => void
+const exposedGc = (): Gc | undefined => (globalThis as { gc?: Gc }).gc
