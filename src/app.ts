@@ -74,7 +74,7 @@ export interface AppDeps {
   logStream?: { write (line: string): void }
   /** How long a request body may send nothing (default: TRACKLAKE_BODY_TIMEOUT_SECONDS; tests shorten it). */
   bodyTimeoutMs?: number
-  /** The offline gazetteer (tests share one loaded copy between apps). */
+  /** The offline gazetteer (tests wrap it to count its passes). */
   gazetteer?: Gazetteer
   /** Paces OpenWeather calls instead of the 60-a-minute limiter (tests call the fake without the 1 s spacing). */
   openWeatherLimiter?: Bottleneck

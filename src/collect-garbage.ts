@@ -1,8 +1,8 @@
 /**
  * A full garbage collection now, where the service runs with `--expose-gc` (`npm start` and the Docker image do);
- * elsewhere nothing. V8 collects its old generation when the heap grows, not when a large object becomes garbage: the
- * gazetteer's 17 MB of typed arrays, let go after the last batch, stayed resident through Update MBIDs, and the heap
- * crept by 20 MB through a Daily ETL. A collection takes tens of milliseconds; it runs before work that needs memory.
+ * elsewhere nothing. V8 collects its old generation when the heap grows, not when a large object becomes garbage: what
+ * one step let go stayed resident through the next, and the heap crept by 20 MB through a Daily ETL. A collection
+ * takes tens of milliseconds; it runs before work that needs memory.
  */
 export function collectGarbage (): void {
   exposedGc()?.()

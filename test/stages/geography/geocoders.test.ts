@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createGazetteer } from '../../../src/stages/geography/gazetteer.ts'
-import { createGeoNamesGeocoder, rawName } from '../../../src/stages/geography/geocoders.ts'
+import { createGazetteer, type Gazetteer, type GazetteerQuery } from '../../../src/stages/geography/gazetteer.ts'
+import { createGeoNamesGeocoder, gazetteerKeysPerPass, rawName } from '../../../src/stages/geography/geocoders.ts'
 
 describe('rawName', () => {
   it('gives raw/ a safe file name per key, keeping keys that differ only in accents apart', () => {
@@ -30,5 +30,37 @@ describe('the GeoNames geocoder', () => {
   it('answers NOT_CONFIGURED when the gazetteer cannot be read', async () => {
     const geocoder = createGeoNamesGeocoder({ gazetteer: createGazetteer({ file: '/nonexistent/cities500.txt' }), now: () => new Date() })
     await expect(geocoder.fetch(['Berlin,DE'])).rejects.toMatchObject({ code: 'NOT_CONFIGURED', message: expect.stringContaining('GEOCODER=openweather') })
+  })
+
+  it("looks up a plan's later keys with its first batch, serves its next batches from them, and lets them go at its end", async () => {
+    const passes: GazetteerQuery[][] = []
+    // Every place is at 1,2, except in GR, where the gazetteer knows none.
+    const gazetteer: Gazetteer = {
+      lookup: async (queries) => {
+        passes.push([...queries])
+        return queries.map((query) => query.countryCode === 'GR' ? undefined : { name: query.city, lat: 1, lon: 2, population: 1, countryCode: query.countryCode, stateCode: undefined })
+      }
+    }
+    const geocoder = createGeoNamesGeocoder({ gazetteer, now: () => new Date('2026-11-01T00:00:00Z') })
+    const first = await geocoder.fetch(['Oslo,NO', 'Atlantis,GR', 'bad key'], { endsPlan: false, laterKeys: () => ['Bergen,NO', 'Oslo,NO', 'Sparta,GR'] })
+    expect(passes.map((pass) => pass.map((query) => query.city))).toEqual([['Oslo', 'Atlantis', 'Bergen', 'Sparta']])
+    expect(first.records.map((r) => r.params)).toEqual(['Oslo,NO'])
+    expect(first.failures.map((f) => f.entity_id)).toEqual(['Atlantis,GR', 'bad key'])
+    const last = await geocoder.fetch(['Bergen,NO', 'Sparta,GR'], { endsPlan: true })
+    expect(passes).toHaveLength(1)
+    expect([last.records.map((r) => r.params), last.failures.map((f) => f.entity_id)]).toEqual([['Bergen,NO'], ['Sparta,GR']])
+    // Let go at the plan's end: the same keys are read again.
+    await geocoder.fetch(['Bergen,NO'])
+    expect(passes.map((pass) => pass.length)).toEqual([4, 1])
+  })
+
+  it('looks up at most gazetteerKeysPerPass keys in one pass, the batch\'s own first', async () => {
+    const sizes: number[] = []
+    const gazetteer: Gazetteer = { lookup: async (queries) => { sizes.push(queries.length); return queries.map(() => undefined) } }
+    const geocoder = createGeoNamesGeocoder({ gazetteer, now: () => new Date() })
+    const later = Array.from({ length: gazetteerKeysPerPass + 10 }, (_, i) => `Place ${i},NO`)
+    const outcome = await geocoder.fetch(['Oslo,NO'], { endsPlan: false, laterKeys: () => later })
+    expect(sizes).toEqual([gazetteerKeysPerPass])
+    expect(outcome.failures.map((f) => f.entity_id)).toEqual(['Oslo,NO'])
   })
 })
