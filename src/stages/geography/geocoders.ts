@@ -74,10 +74,11 @@ export function createGeoNamesGeocoder (deps: { gazetteer: Gazetteer, now: () =>
     defaultBatchSize: 500,
     requireConfig: () => {},
     async fetch (paramsList, batch) {
-      const unknown = paramsList.filter((params) => parseGeocodingParams(params) && !answers.has(params))
-      if (unknown.length > 0) {
+      const keys = paramsList.filter((params) => parseGeocodingParams(params))
+      // A new pass replaces the answers kept: it looks up every key of the batch, those already known too.
+      if (keys.some((params) => !answers.has(params))) {
         const later = batch?.endsPlan === false ? batch.laterKeys?.() ?? [] : []
-        answers = await lookUp([...new Set([...unknown, ...later])].slice(0, Math.max(gazetteerKeysPerPass, unknown.length)))
+        answers = await lookUp([...new Set([...keys, ...later])].slice(0, Math.max(gazetteerKeysPerPass, keys.length)))
       }
       const fetchedAt = deps.now().toISOString()
       const outcome: FetchOutcome<CityRecord> = { status: 'complete', records: [], failures: [], calls: 0 }

@@ -54,6 +54,23 @@ describe('the GeoNames geocoder', () => {
     expect(passes.map((pass) => pass.length)).toEqual([4, 1])
   })
 
+  it('looks up a batch whole when some of its keys are new, those the last pass found too', async () => {
+    const passes: string[][] = []
+    const gazetteer: Gazetteer = {
+      lookup: async (queries) => {
+        passes.push(queries.map((query) => query.city))
+        return queries.map((query) => ({ name: query.city, lat: 1, lon: 2, population: 1, countryCode: query.countryCode, stateCode: undefined }))
+      },
+    }
+    const geocoder = createGeoNamesGeocoder({ gazetteer, now: () => new Date() })
+    await geocoder.fetch(['Oslo,NO'], { endsPlan: false, laterKeys: () => ['Bergen,NO'] })
+    // A batch across the end of what the first pass looked up (its cap, or another plan's keys).
+    const across = await geocoder.fetch(['Bergen,NO', 'Tromso,NO'], { endsPlan: false, laterKeys: () => ['Narvik,NO'] })
+    expect(passes).toEqual([['Oslo', 'Bergen'], ['Bergen', 'Tromso', 'Narvik']])
+    expect(across.records.map((r) => r.params)).toEqual(['Bergen,NO', 'Tromso,NO'])
+    expect(across.failures).toEqual([])
+  })
+
   it('looks up at most gazetteerKeysPerPass keys in one pass, the batch\'s own first', async () => {
     const sizes: number[] = []
     const gazetteer: Gazetteer = { lookup: async (queries) => { sizes.push(queries.length); return queries.map(() => undefined) } }
