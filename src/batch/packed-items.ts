@@ -9,7 +9,13 @@ export interface PlanItems<Item> {
   slice (start: number, end: number): Item[]
 }
 
-export function packItems<Item> (items: readonly Item[]): PlanItems<Item> & { readonly chars: number } {
+export interface PackedItems<Item> extends PlanItems<Item> {
+  readonly chars: number
+  /** The items as one JSON array, the text JSON.stringify(items) gives. */
+  json (): string
+}
+
+export function packItems<Item> (items: readonly Item[]): PackedItems<Item> {
   const ends = new Uint32Array(items.length)
   const texts: string[] = new Array(items.length)
   let at = 0
@@ -26,6 +32,7 @@ export function packItems<Item> (items: readonly Item[]): PlanItems<Item> & { re
   return {
     length: count,
     chars: text.length,
+    json: () => `[${text}]`,
     slice (start, end) {
       const from = Math.max(0, Math.min(start, count))
       const to = Math.max(from, Math.min(end, count))

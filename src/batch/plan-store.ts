@@ -4,7 +4,7 @@ import path from 'node:path'
 import { AppError } from '../errors.ts'
 import { createLockSet } from '../lake/lock.ts'
 import type { StateStore } from '../lake/state-store.ts'
-import { packItems, type PlanItems } from './packed-items.ts'
+import { packItems, type PackedItems, type PlanItems } from './packed-items.ts'
 
 export const planLifetimeMs = 24 * 60 * 60 * 1000
 
@@ -78,9 +78,8 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
   // The items never change after create: their own file, written once, so a fetch's progress mark rewrites a few
   // hundred bytes per batch instead of the whole snapshot (2 MB at 60,000 keys), and a fetch reads them from memory.
   const itemsNameFor = (planId: string): string => `plans/${planId}.items`
-  const kept = new Map<string, PlanItems<unknown> & { chars: number }>()
-  const keep = <Item>(planId: string, items: readonly Item[]): PlanItems<Item> => {
-    const packed = packItems(items)
+  const kept = new Map<string, PackedItems<unknown>>()
+  const keep = <Item>(planId: string, packed: PackedItems<Item>): PlanItems<Item> => {
     kept.delete(planId)
     kept.set(planId, packed)
     let total = 0
@@ -136,10 +135,12 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
       batchSize: input.batchSize,
       batches,
     }
+    // Packed once: the items file is the packed text, not the items turned into JSON a second time.
+    const packed = packItems(input.items)
     // Items first: a plan file never names items that are not there.
-    await state.write(itemsNameFor(planId), input.items, { compact: true })
+    await state.writeJson(itemsNameFor(planId), packed.json())
     await state.write(nameFor(planId), progress, { compact: true })
-    return { ...progress, items: keep(planId, input.items) }
+    return { ...progress, items: keep(planId, packed) }
   }
 
   /** The stored progress, without loading the items of a plan that keeps them apart. */
@@ -162,7 +163,7 @@ export function createPlanStore (state: StateStore, now: () => Date): PlanStore 
     if (!items) {
       const read = await state.read<Item[]>(itemsNameFor(planId))
       if (!read) throw new AppError('PLAN_NOT_FOUND', `plan ${planId} lost its items; make a new plan`)
-      items = keep(planId, read)
+      items = keep(planId, packItems(read))
     }
     return { ...plan, items }
   }

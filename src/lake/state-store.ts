@@ -7,6 +7,8 @@ export interface StateStore {
   read<T> (name: string): Promise<T | undefined>
   /** Atomic replace; `secret` files are readable by the service user only; `compact` skips pretty-printing. */
   write (name: string, value: unknown, options?: { secret?: boolean, compact?: boolean }): Promise<void>
+  /** The same for a value already in JSON text (a plan's packed items), which is not turned into JSON again. */
+  writeJson (name: string, json: string): Promise<void>
   remove (name: string): Promise<void>
 }
 
@@ -27,6 +29,9 @@ export function createStateStore (dir: string): StateStore {
     },
     async write (name, value, options = {}) {
       await writeFileAtomic(fileFor(name), options.compact ? JSON.stringify(value) : JSON.stringify(value, null, 2), options.secret ? 0o600 : 0o644)
+    },
+    async writeJson (name, json) {
+      await writeFileAtomic(fileFor(name), json, 0o644)
     },
     async remove (name) {
       await fs.rm(fileFor(name), { force: true })

@@ -12,6 +12,13 @@ describe('packed plan items', () => {
     }))
   })
 
+  it('gives the items as the JSON text JSON.stringify gives them', () => {
+    fc.assert(fc.property(fc.array(fc.jsonValue(), { maxLength: 40 }), (items) => {
+      expect(packItems(items).json()).toBe(JSON.stringify(items))
+    }))
+    expect(packItems([]).json()).toBe('[]')
+  })
+
   it('hands out fresh objects: a caller changing a batch changes nothing kept', () => {
     const packed = packItems([{ id: 'a', names: ['Ä', 'b,c]'] }, { id: 'b' }])
     const first = packed.slice(0, 2)

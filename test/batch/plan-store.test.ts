@@ -47,6 +47,7 @@ describe('plan store', () => {
     const plan = await plans.create({ stage: 'spotify', resource: 'tracks', items: many, batchSize: 50 })
     const itemsFile = `${dir}/plans/${plan.planId}.items.json`
     const before = await fs.readFile(itemsFile, 'utf8')
+    expect(JSON.parse(before)).toEqual(many)
     await plans.recordOutcome(plan.planId, 50, 50, { status: 'complete', records: 50, failures: 0 })
     await plans.recordWritten(plan.planId, 50)
     expect(await fs.readFile(itemsFile, 'utf8')).toBe(before)
