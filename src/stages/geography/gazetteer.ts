@@ -64,8 +64,8 @@ function fmix (h: number): number {
 }
 
 // The key of a name is two hashes of "CC|normalised name", 32 and 16 bits, packed in one exact integer
-// (hash * 65536 + check): a file name is looked for among the queries' by its key alone. Hashing runs over the characters one by one,
-// so ASCII names straight from the file's bytes never become strings.
+// (hash * 65536 + check): a file name is looked for among the queries' by its key alone. Hashing runs over the
+// characters one by one, so ASCII names straight from the file's bytes never become strings.
 let fnv = 0
 let murmur = 0
 

@@ -74,7 +74,8 @@ export function createGeoNamesGeocoder (deps: { gazetteer: Gazetteer, now: () =>
     defaultBatchSize: 500,
     requireConfig: () => {},
     async fetch (paramsList, batch) {
-      const keys = paramsList.filter((params) => parseGeocodingParams(params))
+      const parsed = paramsList.map((params) => ({ params, key: parseGeocodingParams(params) }))
+      const keys = parsed.filter((entry) => entry.key).map((entry) => entry.params)
       // A new pass replaces the answers kept: it looks up every key of the batch, those already known too.
       if (keys.some((params) => !answers.has(params))) {
         const later = batch?.endsPlan === false ? batch.laterKeys?.() ?? [] : []
@@ -82,8 +83,7 @@ export function createGeoNamesGeocoder (deps: { gazetteer: Gazetteer, now: () =>
       }
       const fetchedAt = deps.now().toISOString()
       const outcome: FetchOutcome<CityRecord> = { status: 'complete', records: [], failures: [], calls: 0 }
-      for (const params of paramsList) {
-        const key = parseGeocodingParams(params)
+      for (const { params, key } of parsed) {
         const match = key ? answers.get(params) : undefined
         if (key && match) {
           outcome.records.push(cityRecord(params, key, match, 'geonames', fetchedAt))
