@@ -1,8 +1,11 @@
+import http, { type IncomingHttpHeaders } from 'node:http'
+import https from 'node:https'
 import type Bottleneck from 'bottleneck'
-import got, { RequestError, type Method } from 'got'
 import { AppError } from '../errors.ts'
 import { redactUrl } from '../secrets.ts'
 import { parseRetryAfter } from './retry-after.ts'
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
 
 export interface HttpRequest {
   method?: Method
@@ -31,6 +34,8 @@ export interface HttpClientOptions {
   userAgent: string
   timeoutMs: number
   limiter?: Bottleneck
+  /** default 32 MB: a larger answer is a failure, not a heap */
+  maxBodyBytes?: number
 }
 
 export interface HttpClient {
@@ -40,18 +45,77 @@ export interface HttpClient {
   request (request: HttpRequest): Promise<HttpResponse>
 }
 
-/** The got client every upstream builds on: an explicit timeout, no retries of its own, no thrown 4xx. */
+const defaultMaxBodyBytes = 32 * 1024 * 1024
+
+/** Why an exchange failed short of an answer: a system error code (ECONNRESET) or one of ours. */
+class ExchangeError extends Error {
+  readonly code: string
+  constructor (code: string, message: string) {
+    super(message)
+    this.code = code
+  }
+}
+
+interface Exchange {
+  url: URL
+  method: Method
+  headers: Record<string, string>
+  body?: string
+  timeoutMs: number
+  maxBodyBytes: number
+}
+
+interface RawResponse {
+  status: number
+  headers: IncomingHttpHeaders
+  text: string
+}
+
+/**
+ * One request and its whole body over node:http, within `timeoutMs` from the first byte sent to the last received. A
+ * body cut short (a reset, a close before Content-Length is reached) is a failure, never a shorter text.
+ */
+function exchange (request: Exchange): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    let settled = false
+    const settle = (outcome: () => void): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      outcome()
+    }
+    // After the answer, a late 'close' changes nothing, and the socket stays alive for the next request.
+    const fail = (err: Error): void => {
+      if (settled) return
+      settle(() => reject(err))
+      req.destroy()
+    }
+    const transport = request.url.protocol === 'https:' ? https : http
+    const req = transport.request(request.url, { method: request.method, headers: request.headers }, (res) => {
+      const chunks: Buffer[] = []
+      let size = 0
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length
+        if (size > request.maxBodyBytes) fail(new ExchangeError('EBODYTOOLARGE', `an answer over ${request.maxBodyBytes} bytes`))
+        else chunks.push(chunk)
+      })
+      res.on('end', () => {
+        if (!res.complete) return fail(new ExchangeError('ECONNRESET', 'the body was cut short'))
+        settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }))
+      })
+      res.on('error', fail)
+      res.on('close', () => fail(new ExchangeError('ECONNRESET', 'the connection closed before the body ended')))
+    })
+    const timer = setTimeout(() => fail(new ExchangeError('ETIMEDOUT', 'timed out')), request.timeoutMs)
+    req.on('error', fail)
+    req.end(request.body)
+  })
+}
+
+/** The client every upstream builds on: an explicit timeout, no retries of its own, no redirects followed, no thrown 4xx. */
 export function createHttpClient (options: HttpClientOptions): HttpClient {
   const base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`)
-  const instance = got.extend({
-    timeout: { request: options.timeoutMs },
-    throwHttpErrors: false,
-    followRedirect: false,
-    responseType: 'text',
-    headers: { 'user-agent': options.userAgent, accept: 'application/json' },
-    // Retries go back through the limiter (upstream.ts): a retry inside got would slip past a per-second budget.
-    retry: { limit: 0 },
-  })
+  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
 
   function resolve (url: string): URL {
     const resolved = new URL(url.replace(/^\//, ''), base)
@@ -61,6 +125,12 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
     return resolved
   }
 
+  function encode (req: HttpRequest): { body?: string, contentType?: string } {
+    if (req.json !== undefined) return { body: JSON.stringify(req.json), contentType: 'application/json' }
+    if (req.form !== undefined) return { body: new URLSearchParams(req.form).toString(), contentType: 'application/x-www-form-urlencoded' }
+    return {}
+  }
+
   async function request (req: HttpRequest): Promise<HttpResponse> {
     const url = resolve(req.url)
     if (req.searchParams) {
@@ -68,15 +138,17 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
       for (const [k, v] of params) url.searchParams.append(k, v)
     }
     const method = req.method ?? 'GET'
-    const send = () => instance(url, {
-      method,
-      headers: req.headers,
-      ...(req.json !== undefined ? { json: req.json } : {}),
-      ...(req.form !== undefined ? { form: req.form } : {}),
-    })
+    const { body, contentType } = encode(req)
+    const headers: Record<string, string> = {
+      'user-agent': options.userAgent,
+      accept: 'application/json',
+      ...(contentType ? { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body!)) } : {}),
+      ...req.headers,
+    }
+    const send = () => exchange({ url, method, headers, ...(body !== undefined ? { body } : {}), timeoutMs: options.timeoutMs, maxBodyBytes })
     try {
       const response = options.limiter ? await options.limiter.schedule(send) : await send()
-      const text = response.body
+      const text = response.text
       let json: unknown
       try {
         json = text.length > 0 ? JSON.parse(text) : undefined
@@ -84,20 +156,21 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
         json = undefined
       }
       return {
-        status: response.statusCode,
+        status: response.status,
         headers: response.headers,
-        url: redactUrl(response.url),
+        url: redactUrl(url.toString()),
         json,
         text,
         retryAfterSeconds: parseRetryAfter(response.headers['retry-after']),
       }
     } catch (err) {
       const where = `${method} ${redactUrl(url.toString())}`
-      if (err instanceof RequestError && (err.code === 'ETIMEDOUT' || err.name === 'TimeoutError')) {
+      const code = (err as { code?: unknown }).code
+      if (code === 'ETIMEDOUT') {
         throw new AppError('UPSTREAM_TIMEOUT', `${options.name} did not answer within ${options.timeoutMs / 1000} s (${where})`, { cause: err })
       }
-      const code = err instanceof RequestError ? err.code : 'unknown error'
-      throw new AppError('UPSTREAM_FAILED', `${options.name} could not be reached (${code}) for ${where}`, { cause: err })
+      const reason = code === 'EBODYTOOLARGE' ? `sent ${(err as Error).message}` : `could not be reached (${typeof code === 'string' ? code : 'unknown error'})`
+      throw new AppError('UPSTREAM_FAILED', `${options.name} ${reason} for ${where}`, { cause: err })
     }
   }
 

@@ -3,7 +3,7 @@ import { userAgent } from '../../../src/http/upstream.ts'
 import type { MusicBrainzSend } from '../../../src/stages/musicbrainz/client.ts'
 
 /**
- * A plain `send` for tests: the project's got client on the fake's 127.0.0.1 URL, no retries, no pacing (the stage
+ * A plain `send` for tests: the project's HTTP client on the fake's 127.0.0.1 URL, no retries, no pacing (the stage
  * backs `send` with the shared rate-limited transport instead).
  */
 export function testSend (baseUrl: string, options: { agent?: string, timeoutMs?: number } = {}): MusicBrainzSend {
