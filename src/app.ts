@@ -22,6 +22,7 @@ import { rawRetentionStep, type RawFolderRule } from './lake/raw-retention.ts'
 import { createRawZone } from './lake/raw-zone.ts'
 import { lakeRoutes } from './lake/routes.ts'
 import { createStateStore } from './lake/state-store.ts'
+import { engineTimezone } from './lake/timezones.ts'
 import { loggerOptions } from './logger.ts'
 import { registerOpenApi } from './openapi.ts'
 import { reportPage } from './reports/page.ts'
@@ -133,6 +134,10 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const lake = await createLake({ dataDir: config.dataDir, log: app.log, tables: catalog, hooks: deps.lakeHooks })
+  const timezone = await engineTimezone((sql, params) => lake.query(sql, params), config.timezone).catch(async (err: unknown) => {
+    await lake.close()
+    throw err
+  })
   const state = createStateStore(lake.stateDir)
   const raw = createRawZone(lake.rawDir)
   const plans = createPlanStore(state, now)
@@ -167,7 +172,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     lake,
     sources: [tracksPlayed, spotifyTracks, spotifyArtists, spotifyArtistGenre, spotifyAlbums, mbzArtistMatch, mbzArtistInfo, mbzArtistGenre, mbzAreaHierarchy, citiesWithLatLong],
     state,
-    timezone: config.timezone,
+    timezone,
     now,
     log: app.log,
     version,

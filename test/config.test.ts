@@ -12,7 +12,7 @@ describe('config', () => {
   it('stops with a message naming each bad variable', () => {
     let error: unknown
     try {
-      loadConfig({ PORT: 'eighty', SPOTIFY_API_URL: 'not a url', TRACKLAKE_TIMEZONE: 'Mars/Olympus', SPOTIFY_BATCH_ENDPOINTS: 'sometimes' })
+      loadConfig({ PORT: 'eighty', SPOTIFY_API_URL: 'not a url', TRACKLAKE_TIMEZONE: 'Mars Olympus', SPOTIFY_BATCH_ENDPOINTS: 'sometimes' })
     } catch (err) {
       error = err
     }

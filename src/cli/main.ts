@@ -121,8 +121,10 @@ export async function main (argv: string[], io: CliIo = processIo()): Promise<nu
       if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2
       return 2
     }
-    io.err.write(`tracklake: ${oneLine(err)}\n`)
-    return err instanceof CliFailure ? err.exitCode : 1
+    // serve and the in-process runner check the time zone against DuckDB's list once the lake is open.
+    const failure = err instanceof ConfigError ? new CliFailure(`invalid configuration: ${err.problems.join('; ')}`) : err
+    io.err.write(`tracklake: ${oneLine(failure)}\n`)
+    return failure instanceof CliFailure ? failure.exitCode : 1
   }
   return code
 }

@@ -48,7 +48,8 @@ export async function serveFromEnvironment (): Promise<void> {
   try {
     await serve(config)
   } catch (err) {
-    if (!(err instanceof LakeBusy)) throw err
+    // A zone DuckDB does not know is found once the lake's engine is up: a configuration error all the same.
+    if (!(err instanceof LakeBusy) && !(err instanceof ConfigError)) throw err
     console.error(err.message)
     process.exit(1)
   }

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { Type } from 'typebox'
 import type { SimpleStep } from '../batch/simple-step.ts'
 import { partialSuffix } from './atomic-file.ts'
+import { compareText } from '../compare-text.ts'
 
 /**
  * How one folder of raw/ may be pruned. Replayable folders hold what a parse rebuilds lake tables from: a file there goes
@@ -108,7 +109,7 @@ async function classify (rawDir: string, rules: readonly RawFolderRule[], now: n
     if (keep) protectedFiles.push(file)
     else if (now - file.mtimeMs >= minAgeMs) prunable.push(file)
   }
-  prunable.sort((a, b) => a.mtimeMs - b.mtimeMs || a.file.localeCompare(b.file))
+  prunable.sort((a, b) => a.mtimeMs - b.mtimeMs || compareText(a.file, b.file))
   return { prunable, protectedFiles, all }
 }
 

@@ -4,6 +4,7 @@
  */
 import { list, obj, text } from './parse.ts'
 import type { AreaHierarchyRow, AreaRow, ArtistGenreRow, ArtistInfoRow } from './tables.ts'
+import { compareText } from '../../compare-text.ts'
 
 /** A tag as stored, its count always known. */
 export type Tag = NonNullable<ArtistInfoRow['tags']>[number] & { count: number }
@@ -31,7 +32,7 @@ export function tagsOf (value: unknown): Tag[] {
     if (!name || !Number.isFinite(count)) continue
     tags.set(name, Math.max(tags.get(name) ?? Number.NEGATIVE_INFINITY, count))
   }
-  return [...tags].map(([name, count]) => ({ name, count })).sort((a, b) => b.count - a.count || a.name.localeCompare(b.name))
+  return [...tags].map(([name, count]) => ({ name, count })).sort((a, b) => b.count - a.count || compareText(a.name, b.name))
 }
 
 /**
@@ -87,7 +88,7 @@ export function artistGenreRows (artist: unknown, genreList: Iterable<string>): 
     if (!genre || tag.count <= 0) continue
     counts.set(genre, Math.max(counts.get(genre) ?? 0, tag.count))
   }
-  return [...counts].map(([genre, count]) => ({ artist_mbid: id, genre, count })).sort((x, y) => y.count - x.count || x.genre.localeCompare(y.genre))
+  return [...counts].map(([genre, count]) => ({ artist_mbid: id, genre, count })).sort((x, y) => y.count - x.count || compareText(x.genre, y.genre))
 }
 
 /** Nearer levels first: a parent of a nearer level keeps more of the chain (a city's county leads to its state too). */

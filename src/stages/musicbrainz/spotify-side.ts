@@ -3,6 +3,7 @@ import type { Lake } from '../../lake/lake.ts'
 import type { TableDef } from '../../lake/table.ts'
 import type { SpotifyArtist } from './match.ts'
 import { normaliseIsrc } from './normalise.ts'
+import { compareText } from '../../compare-text.ts'
 
 /** ISRCs of an artist's most played tracks put in the ISRC step: three already give the highest confidence. */
 export const isrcsPerArtist = 5
@@ -54,7 +55,7 @@ export async function loadSpotifyArtists (lake: Lake, plays: TableDef, ids: read
     const entry = byId.get(id)
     if (!entry) continue
     // The name most plays credit; ties by the name itself, so a batch reads the same each time.
-    const name = [...entry.names].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? ''
+    const name = [...entry.names].sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]))[0]?.[0] ?? ''
     artists.set(id, { id, name, isrcs: entry.isrcs, titles: entry.titles })
   }
   return artists

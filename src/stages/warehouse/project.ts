@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { compareText } from '../../compare-text.ts'
 
 /**
  * The warehouse project: SQL models in layers (models/staging, models/intermediate, models/marts), SQL data tests
@@ -191,7 +192,7 @@ function buildOrder (models: Map<string, Model>): Model[] {
     ordered.push(model)
   }
   // Layer by layer, then by name: a stable order whatever the file system lists first.
-  const sorted = [...models.values()].sort((a, b) => layers.indexOf(a.layer) - layers.indexOf(b.layer) || a.name.localeCompare(b.name))
+  const sorted = [...models.values()].sort((a, b) => layers.indexOf(a.layer) - layers.indexOf(b.layer) || compareText(a.name, b.name))
   for (const model of sorted) visit(model, [])
   return ordered
 }
