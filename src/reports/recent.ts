@@ -29,20 +29,27 @@ const only = (table: string, key: string, few: string): string => `(SELECT * FRO
  */
 const defaultMaxPlaysAfterBuild = 25_000
 
-/** The plays of the ingestions the build did not read whole (each ingestion's count only grows). */
-const playsAfterBuildSql = `
-SELECT coalesce(sum(l.plays), 0) AS plays
-FROM (SELECT ingested_at, count(*) AS plays FROM read_parquet($plays) GROUP BY ingested_at) l
-LEFT JOIN rpt_ingests w USING (ingested_at)
-WHERE w.plays IS DISTINCT FROM l.plays
-`
+/** 25000 as 25,000, without Intl (its locale data would stay resident in the service). */
+const thousands = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
 
 /**
- * The lake's plays of the ingestions the build did not read whole (rpt_ingests counts what it read of each), in the
- * window, copied into a table of the query's connection first (the query drops those the warehouse holds by id): the query reading them keeps the plan it prepared, where reading the snapshot's file in it would
- * make DuckDB plan it anew on every request.
+ * The ingestions the build did not read whole (rpt_ingests counts what it read of each; an ingestion's count only
+ * grows), with the lake's count of each; then the lake's plays of those ingestions in the window, copied into a table
+ * of the query's connection (the query drops those the warehouse holds by id): the query reading them keeps the plan it
+ * prepared, where reading the snapshot's file in it would make DuckDB plan it anew on every request. More than
+ * $maxBehind such plays are not copied: the report answers WAREHOUSE_BEHIND. One pass over the file's ingestion
+ * column, and a second over the row groups of those ingestions only.
  */
 const candidateSteps = (params: SqlParams) => [
+  { sql: 'CREATE TEMP TABLE IF NOT EXISTS recent_changed (ingested_at TIMESTAMPTZ, plays BIGINT)' },
+  { sql: 'DELETE FROM recent_changed' },
+  {
+    sql: `INSERT INTO recent_changed
+      SELECT l.ingested_at, l.plays FROM (SELECT ingested_at, count(*) AS plays FROM read_parquet($plays) GROUP BY ingested_at) l
+      LEFT JOIN rpt_ingests w USING (ingested_at)
+      WHERE w.plays IS DISTINCT FROM l.plays`,
+    params: { plays: params.plays! },
+  },
   {
     sql: `CREATE TEMP TABLE IF NOT EXISTS recent_candidates (play_id VARCHAR, played_at TIMESTAMPTZ, local TIMESTAMP,
       track_id VARCHAR, artist_id VARCHAR, album_id VARCHAR, ms_played BIGINT, duration_ms BIGINT, source VARCHAR,
@@ -51,18 +58,14 @@ const candidateSteps = (params: SqlParams) => [
   { sql: 'DELETE FROM recent_candidates' },
   {
     sql: `INSERT INTO recent_candidates
-      WITH changed AS (
-        SELECT l.ingested_at FROM (SELECT ingested_at, count(*) AS plays FROM read_parquet($plays) GROUP BY ingested_at) l
-        LEFT JOIN rpt_ingests w USING (ingested_at)
-        WHERE w.plays IS DISTINCT FROM l.plays
-      )
       SELECT p.play_id, p.played_at, timezone(b.timezone, p.played_at), p.track_id, p.artist_id, p.album_id,
         p.ms_played, p.duration_ms, p.source, p.track_name, p.artist_name, p.album_name
       FROM read_parquet($plays) p
       CROSS JOIN (SELECT timezone FROM meta.build) b
-      WHERE p.counts_as_play AND p.ingested_at IN (SELECT ingested_at FROM changed)
+      WHERE p.counts_as_play AND p.ingested_at IN (SELECT ingested_at FROM recent_changed)
         AND p.played_at >= $start::TIMESTAMPTZ AND p.played_at < $end::TIMESTAMPTZ
-        AND timezone(b.timezone, p.played_at)::DATE BETWEEN $from AND $to`,
+        AND timezone(b.timezone, p.played_at)::DATE BETWEEN $from AND $to
+        AND (SELECT coalesce(sum(plays), 0) FROM recent_changed) <= $maxBehind`,
     params,
   },
 ]
@@ -186,6 +189,7 @@ latest AS (
   ORDER BY played_at DESC, play_id LIMIT ${latestPlays}
 )
 SELECT
+  (SELECT coalesce(sum(plays), 0) FROM temp.recent_changed) AS behind,
   (SELECT built_at FROM build) AS built_at,
   (SELECT timezone FROM build) AS timezone,
   (SELECT strftime(timezone(timezone, $start::TIMESTAMPTZ), '%Y-%m-%d %H:00') FROM build) AS window_start_local,
@@ -227,15 +231,14 @@ export async function recentReport (deps: RecentDeps, query: RecentParams): Prom
   const end = deps.now()
   const start = hours === null ? null : new Date(end.getTime() - hours * 3_600_000)
   const window = { start: start?.toISOString() ?? '-infinity', end: hours === null ? 'infinity' : end.toISOString(), ...range.params }
-  const rows = await withSnapshot(deps.plays.file, deps.plays.tmpDir, async (plays) => {
-    const behind = num(firstRow(await deps.query(playsAfterBuildSql, { plays })).plays)
-    const maxPlaysAfterBuild = deps.maxPlaysAfterBuild ?? defaultMaxPlaysAfterBuild
-    if (behind > maxPlaysAfterBuild) {
-      throw new AppError('WAREHOUSE_BEHIND', `the lake holds ${behind.toLocaleString('en-US')} plays from ingestions the warehouse has not read whole, more than this report adds on the fly (${maxPlaysAfterBuild.toLocaleString('en-US')}): POST /v1/warehouse/build (or the next Daily ETL) brings it up to date`)
-    }
-    return await deps.query(recentSql(hours === null ? 'day' : 'hour'), { ...window, limit: query.limit }, { before: candidateSteps({ ...window, plays }) })
-  })
+  const maxBehind = deps.maxPlaysAfterBuild ?? defaultMaxPlaysAfterBuild
+  const rows = await withSnapshot(deps.plays.file, deps.plays.tmpDir, (plays) =>
+    deps.query(recentSql(hours === null ? 'day' : 'hour'), { ...window, limit: query.limit }, { before: candidateSteps({ ...window, plays, maxBehind }) }))
   const row = firstRow(rows)
+  const behind = num(row.behind)
+  if (behind > maxBehind) {
+    throw new AppError('WAREHOUSE_BEHIND', `the lake holds ${thousands(behind)} plays from ingestions the warehouse has not read whole, more than this report adds on the fly (${thousands(maxBehind)}): POST /v1/warehouse/build (or the next Daily ETL) brings it up to date`)
+  }
   const totals = struct(row.totals)
   const buckets: Bucket[] = list(row.buckets).map((b) => ({ start: str(b.start), plays: num(b.plays), minutes: num(b.minutes) }))
   const timeline = hours === null
