@@ -13,6 +13,9 @@ import { openFileWriter, type FileWriter } from './file-writer.ts'
  */
 export const stagingRowsPerFile = 10_000
 
+/** Whether a write of this many staged rows is a large one: more than one staged file's worth, written lean. */
+export const isLargeStagedWrite = (rows: number): boolean => rows >= stagingRowsPerFile
+
 /**
  * Lines are encoded into buffers of this size and written a buffer at a time: one write per chunk instead of one per
  * row, and a row's text is garbage at once (nothing row-sized lives long enough to reach V8's old generation).

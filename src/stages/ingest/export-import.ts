@@ -4,7 +4,7 @@ import path from 'node:path'
 import type { Config } from '../../config.ts'
 import type { Lake } from '../../lake/lake.ts'
 import { quarantineRow, type QuarantineRow } from '../../lake/quarantine.ts'
-import { stagingRowsPerFile, withStaging } from '../../lake/staging-writer.ts'
+import { isLargeStagedWrite, withStaging } from '../../lake/staging-writer.ts'
 import { RowProblem } from '../../lake/table.ts'
 import { storesOtherSources, writePlays } from './plays-store.ts'
 import type { ExportFileOnDisk } from './export-files.ts'
@@ -105,7 +105,7 @@ export function createExportImport (deps: {
       }
       // The parser's memory is free again: the merge runs on DuckDB's threads (a million plays in half the time, at
       // the same peak), lean only when it matches plays across sources.
-      const lean = staged.rows >= stagingRowsPerFile && await storesOtherSources(lake, 'spotify-export')
+      const lean = isLargeStagedWrite(staged.rows) && await storesOtherSources(lake, 'spotify-export')
       const result = await writePlays(lake, staged, quarantined, { lean })
       const sum = (pick: (r: ExportFileReport & SkipCounts) => number): number => reports.reduce((total, r) => total + pick(r), 0)
       return {

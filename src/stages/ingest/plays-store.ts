@@ -3,7 +3,7 @@ import { quotedString as qs } from '@duckdb/node-api'
 import type { Lake, WriteTx } from '../../lake/lake.ts'
 import { quarantine, quarantineRow, type QuarantineRow } from '../../lake/quarantine.ts'
 import { partitionStorable } from '../../lake/table.ts'
-import { stagingRowsPerFile, type StagedFiles } from '../../lake/staging-writer.ts'
+import { isLargeStagedWrite, type StagedFiles } from '../../lake/staging-writer.ts'
 import type { PlayInput } from './play-rows.ts'
 import { tracksPlayed, type PlaySource } from './tables.ts'
 
@@ -110,7 +110,7 @@ export async function writePlays (
       result.quarantined = quarantined.length
     }
     return result
-  }, { lean: options.lean ?? ('files' in plays && plays.rows >= stagingRowsPerFile) })
+  }, { lean: options.lean ?? ('files' in plays && isLargeStagedWrite(plays.rows)) })
 }
 
 /**
