@@ -35,10 +35,13 @@ const thousands = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))
 /**
  * The ingestions the build did not read whole (rpt_ingests counts what it read of each; an ingestion's count only
  * grows), with the lake's count of each; then the lake's plays of those ingestions in the window, copied into a table
- * of the query's connection (the query drops those the warehouse holds by id): the query reading them keeps the plan it
- * prepared, where reading the snapshot's file in it would make DuckDB plan it anew on every request. More than
- * $maxBehind such plays are not copied: the report answers WAREHOUSE_BEHIND. One pass over the file's ingestion
+ * of the query's connection (the query drops those the warehouse holds by id), so the query itself names no file. More
+ * than $maxBehind such plays are not copied: the report answers WAREHOUSE_BEHIND. One pass over the file's ingestion
  * column, and a second over the row groups of those ingestions only.
+ *
+ * DuckDB still plans the query again on every run (about 100 ms of a request): its DATE and TIMESTAMPTZ parameters
+ * arrive as text. Bound with their own types the plan was kept, but without the window's values the scans lost their
+ * date pruning, and the reports were slower in the bench (1 December).
  */
 const candidateSteps = (params: SqlParams) => [
   { sql: 'CREATE TEMP TABLE IF NOT EXISTS recent_changed (ingested_at TIMESTAMPTZ, plays BIGINT)' },
