@@ -134,7 +134,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const lake = await createLake({ dataDir: config.dataDir, log: app.log, tables: catalog, hooks: deps.lakeHooks })
-  const timezone = await engineTimezone((sql, params) => lake.query(sql, params), config.timezone).catch(async (err: unknown) => {
+  const timezone = await engineTimezone(lake.query, config.timezone).catch(async (err: unknown) => {
     await lake.close()
     throw err
   })

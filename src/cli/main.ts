@@ -29,14 +29,8 @@ function stepList (): string {
 /** Parses the command line and runs one command; answers the exit code, or undefined for `serve` (it keeps running). */
 export async function main (argv: string[], io: CliIo = processIo()): Promise<number | undefined> {
   let code: number | undefined = 0
-  const config = (): Config => {
-    try {
-      return loadConfig(io.env)
-    } catch (err) {
-      if (err instanceof ConfigError) throw new CliFailure(`invalid configuration: ${err.problems.join('; ')}`)
-      throw err
-    }
-  }
+  // A ConfigError, from here or from the lake's time zone check, is worded once where the command fails (below).
+  const config = (): Config => loadConfig(io.env)
 
   const program = new Command('tracklake')
     .description('Your music listening history in an open parquet lake: the service, and its steps from the command line.')
@@ -121,7 +115,6 @@ export async function main (argv: string[], io: CliIo = processIo()): Promise<nu
       if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2
       return 2
     }
-    // serve and the in-process runner check the time zone against DuckDB's list once the lake is open.
     const failure = err instanceof ConfigError ? new CliFailure(`invalid configuration: ${err.problems.join('; ')}`) : err
     io.err.write(`tracklake: ${oneLine(failure)}\n`)
     return failure instanceof CliFailure ? failure.exitCode : 1

@@ -35,20 +35,10 @@ export async function serve (config: Config): Promise<void> {
 
 /** src/server.ts: the environment read once, a bad value stops the process with a message naming it. */
 export async function serveFromEnvironment (): Promise<void> {
-  let config
   try {
-    config = loadConfig()
+    // A zone DuckDB does not know is found once the lake's engine is up, inside serve: a ConfigError all the same.
+    await serve(loadConfig())
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message)
-      process.exit(1)
-    }
-    throw err
-  }
-  try {
-    await serve(config)
-  } catch (err) {
-    // A zone DuckDB does not know is found once the lake's engine is up: a configuration error all the same.
     if (!(err instanceof LakeBusy) && !(err instanceof ConfigError)) throw err
     console.error(err.message)
     process.exit(1)
