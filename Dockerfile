@@ -17,7 +17,7 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The lake (lake/, raw/, state/, tmp/) lives on a volume; a fresh named volume takes this owner.
 RUN mkdir -p /data && chown node:node /data
-# Two malloc arenas (src/malloc-arenas.ts): set here, the service need not start itself again to get them.
+# Two malloc arenas (src/service-restart.ts): set here; `serve` still starts itself again once, for V8 lite mode.
 ENV HOST=0.0.0.0 \
     PORT=8080 \
     TRACKLAKE_DATA_DIR=/data \

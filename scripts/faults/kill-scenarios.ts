@@ -252,6 +252,35 @@ async function matchNewArtists (ctx: KillContext, trial: number): Promise<void> 
   await drainGranular(ctx.section, ctx.name, ctx.world.service, '/v1/musicbrainz/artists')
 }
 
+// 7. Update MBIDs: a process of its own rewrites spotify_artists and tracks_played, the service commits its files.
+const updateMbidsScenario: KillScenario = {
+  name: 'update-mbids',
+  route: { method: 'POST', path: '/v1/musicbrainz/update-mbids' },
+  world: { spotifyArtists: 42 * hierarchyArtists, musicbrainz: true },
+  async setup (ctx) {
+    await matchNewArtists(ctx, 0)
+    return timed(() => must(ctx, 'POST', '/v1/musicbrainz/update-mbids', { json: {} }))
+  },
+  prepare: (ctx, trial) => matchNewArtists(ctx, trial),
+  start: (ctx) => killable(ctx, 'POST', '/v1/musicbrainz/update-mbids', { json: {} }),
+  async finish (ctx) {
+    await must(ctx, 'POST', '/v1/musicbrainz/update-mbids', { json: {} })
+  },
+  async verify (ctx, trial, states) {
+    const problems: string[] = []
+    if (rowsOf(states, 'tracks_played') !== rowsBefore(states, 'tracks_played')) problems.push(`Update MBIDs changed the number of plays: ${rowsBefore(states, 'tracks_played')} → ${rowsOf(states, 'tracks_played')}`)
+    const ids = [...ctx.world.spotify!.artists.values()].slice(trial * hierarchyArtists, (trial + 1) * hierarchyArtists).map((a) => a.id).join(',')
+    const { dataDir } = ctx.world.service
+    const [artists] = await ctx.world.reader.query("SELECT count(artist_mbid)::INTEGER AS n FROM read_parquet($file) WHERE list_contains(string_split($ids, ','), artist_id)",
+      { file: tableFile(dataDir, 'spotify_artists'), ids })
+    if (Number(artists?.n) !== hierarchyArtists) problems.push(`${artists?.n} of the trial's ${hierarchyArtists} matched artists have their MBID after the re-run`)
+    const [plays] = await ctx.world.reader.query("SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE len(artist_mbids) > 0)::INTEGER AS with_mbids FROM read_parquet($file) WHERE list_contains(string_split($ids, ','), artist_id)",
+      { file: tableFile(dataDir, 'tracks_played'), ids })
+    if (Number(plays?.n) === 0 || plays?.n !== plays?.with_mbids) problems.push(`${plays?.with_mbids} of the trial's ${plays?.n} plays carry artist MBIDs after the re-run`)
+    return problems
+  },
+}
+
 // 6. The warehouse build (issue 12): a new warehouse.duckdb replaces the old one atomically.
 const warehouseScenario: KillScenario = {
   name: 'warehouse-build',
@@ -300,4 +329,4 @@ async function warehouseFiles (ctx: KillContext): Promise<Record<string, string>
   return out
 }
 
-export const killScenarios: KillScenario[] = [importScenario, fetchScenario, writeScenario, refillScenario, hierarchyScenario, warehouseScenario]
+export const killScenarios: KillScenario[] = [importScenario, fetchScenario, writeScenario, refillScenario, hierarchyScenario, updateMbidsScenario, warehouseScenario]

@@ -13,6 +13,7 @@ import { commitTemp, emptySelect, rowGroupSize, tableFile, writeTemp } from './p
 import { execute, readRows, type JsonRow, type SqlParams } from './rows.ts'
 import { createStagingWriter, StagedRowProblem } from './staging-writer.ts'
 import type { TableDef } from './table.ts'
+import { runWriteProcess, type SqlTx } from './write-process.ts'
 import { appendRows, mergeRows, nothingWritten, replaceGroupRows, type InputRow, type WriteResult } from './upserts.ts'
 
 export type { JsonRow, SqlParams } from './rows.ts'
@@ -29,7 +30,7 @@ export interface TableStats {
 }
 
 /** What a custom writer sees inside the table locks. */
-export interface WriteTx {
+export interface WriteTx extends SqlTx {
   conn: DuckDBConnection
   /**
    * Loads rows into a temp view typed like `table` (plus an `_ord` column giving input order); returns its name and the
@@ -38,13 +39,11 @@ export interface WriteTx {
   stage (table: TableDef, rows: readonly InputRow[]): Promise<{ name: string, repaired: number }>
   /** The same from files of JSON lines (each row with an `_ord` number) a staging writer checked already. */
   stageFiles (table: TableDef, files: readonly string[]): Promise<string>
-  query (sql: string, params?: SqlParams): Promise<JsonRow[]>
-  run (sql: string, params?: SqlParams): Promise<void>
   /**
-   * Replaces `table` with the rows of `select` (its columns in catalog order) when the write commits. Later queries in
-   * the same write already see the new rows.
+   * Replaces `table` with a parquet file already written beside its file (under a temp name, as a write process
+   * writes it) when the write commits; the file is removed if the write does not commit.
    */
-  replaceWith (table: TableDef, select: string, params?: SqlParams): Promise<void>
+  adopt (table: TableDef, temp: string): Promise<void>
   merge (table: TableDef, rows: readonly InputRow[]): Promise<WriteResult>
   append (table: TableDef, rows: readonly InputRow[]): Promise<WriteResult>
   replaceGroups (table: TableDef, column: string, groups: readonly string[], rows: readonly InputRow[]): Promise<WriteResult>
@@ -84,6 +83,11 @@ export interface Lake {
    * runs on one thread meanwhile (each thread keeps its own read and write buffers), for large imports.
    */
   write<T> (tablesToLock: readonly TableDef[], fn: (tx: WriteTx) => Promise<T>, options?: { lean?: boolean }): Promise<T>
+  /**
+   * The same, with the SQL run in a child process (write-process.ts): `job` is a module exporting `runWriteJob(tx,
+   * input)`, which may read and replace `tablesToLock` only. For rewrites of a whole large table.
+   */
+  writeInProcess<T> (tablesToLock: readonly TableDef[], job: URL, input: unknown): Promise<T>
   stats (): Promise<TableStats[]>
   findTable (name: string): TableDef | undefined
   filePath (table: TableDef): string
@@ -123,6 +127,14 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
       const pending = new Map<string, { table: TableDef, temp: string }>()
       const stagedFiles: string[] = []
       let staged = 0
+      /** Makes a temp file written beside the table's file the table's rows when the write commits. */
+      async function replaceWithFile (table: TableDef, temp: string): Promise<void> {
+        // Read-your-writes: a temp view shadows the table for the rest of this write (this connection only).
+        await execute(conn, `CREATE OR REPLACE TEMP VIEW ${qi(table.name)} AS SELECT * FROM read_parquet(${qs(temp)})`)
+        const previous = pending.get(table.name)
+        if (previous) await fs.rm(previous.temp, { force: true })
+        pending.set(table.name, { table, temp })
+      }
       const tx: WriteTx = {
         conn,
         async stage (table, rows) {
@@ -162,12 +174,12 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
         run: (sql, params) => execute(conn, sql, params),
         async replaceWith (table, select, params) {
           if (!tablesToLock.includes(table)) throw new Error(`table ${table.name} is not locked by this write`)
-          const temp = await writeTemp(conn, filePath(table), table, select, params)
-          // Read-your-writes: a temp view shadows the table for the rest of this write (this connection only).
-          await execute(conn, `CREATE OR REPLACE TEMP VIEW ${qi(table.name)} AS SELECT * FROM read_parquet(${qs(temp)})`)
-          const previous = pending.get(table.name)
-          if (previous) await fs.rm(previous.temp, { force: true })
-          pending.set(table.name, { table, temp })
+          await replaceWithFile(table, await writeTemp(conn, filePath(table), table, select, params))
+        },
+        async adopt (table, temp) {
+          if (!tablesToLock.includes(table)) throw new Error(`table ${table.name} is not locked by this write`)
+          if (path.dirname(temp) !== path.dirname(filePath(table))) throw new Error(`${temp} is not beside the file of ${table.name}`)
+          await replaceWithFile(table, temp)
         },
         merge: (table, rows) => mergeRows(tx, table, rows),
         append: (table, rows) => appendRows(tx, table, rows),
@@ -199,6 +211,12 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
       }
     })
   }
+
+  const writeInProcess = <T>(tablesToLock: readonly TableDef[], job: URL, input: unknown): Promise<T> => write(tablesToLock, async (tx) => {
+    const { result, written } = await runWriteProcess<T>({ job, input, tmpDir, tables: tablesToLock.map((table) => ({ table, file: filePath(table) })) })
+    for (const { table, temp } of written) await tx.adopt(tablesToLock.find((t) => t.name === table)!, temp)
+    return result
+  })
 
   const merge = (table: TableDef, rows: readonly InputRow[]): Promise<WriteResult> =>
     rows.length === 0 ? Promise.resolve(nothingWritten(table)) : write([table], (tx) => tx.merge(table, rows))
@@ -243,6 +261,7 @@ export async function createLake (options: LakeOptions): Promise<Lake> {
     append,
     replaceGroups,
     write,
+    writeInProcess,
     stats,
     findTable: (name) => tables.find((table) => table.name === name),
     filePath,

@@ -7,7 +7,7 @@ import { invalidExport, megabytes, shortReason } from './export-errors.ts'
 
 /**
  * The audio history files of an export zip, read one at a time and inflated as they stream. Kept apart from the
- * service's heavier modules: the unpacking worker (export-unpacking.ts) loads this module and little else.
+ * service's heavier modules: the unpacking child process (export-unpacking.ts) loads this module and little else.
  */
 
 export const audioFilePattern = /(^|\/)(Streaming_History_Audio_[^/]*|endsong_\d+)\.json$/i

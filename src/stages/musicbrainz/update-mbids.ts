@@ -1,9 +1,12 @@
-import { quotedIdentifier as qi } from '@duckdb/node-api'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { simpleStepRoute, type SimpleStep } from '../../batch/simple-step.ts'
-import type { Lake, WriteTx } from '../../lake/lake.ts'
+import type { Lake } from '../../lake/lake.ts'
 import type { TableDef } from '../../lake/table.ts'
+import { plainTable } from '../../lake/write-process.ts'
+import type { MbidChanges } from './mbid-updates.ts'
 import { mbzArtistMatch } from './tables.ts'
 
 const result = {
@@ -12,52 +15,6 @@ const result = {
 }
 
 export type UpdateMbidsStep = SimpleStep<Record<string, never>, typeof result>
-
-/**
- * The SQL of Update MBIDs over the tables app.ts hands in (spotify_artists of the Spotify stage, tracks_played of
- * ingest). Rules:
- * - an artist with a row in mbz_artist_match takes its mbid, null included (a match row with no MBID says the artist
- *   has none); artists without a match row keep theirs;
- * - a play's artist_mbids are the MBIDs of its credited Spotify artists that have one, in credit order. A play from
- *   ListenBrainz, or carrying ListenBrainz's recording MBID (a merged listen), keeps the artist MBIDs ListenBrainz gave
- *   it: MusicBrainz's own credits beat our matches. A play none of whose artists has an MBID keeps what it has.
- */
-export function mbidUpdates (tables: { artists: TableDef, plays: TableDef }) {
-  const artists = qi(tables.artists.name)
-  const plays = qi(tables.plays.name)
-  const match = qi(mbzArtistMatch.name)
-  const artistsUpdated = `SELECT a.* REPLACE (CASE WHEN m.spotify_id IS NULL THEN a.artist_mbid ELSE m.mbid END AS artist_mbid)
-    FROM ${artists} a LEFT JOIN ${match} m ON m.spotify_id = a.artist_id`
-  // A play's new MBIDs depend only on its list of credited ids (a play with no list credits its primary artist alone):
-  // they are worked out once per distinct list, not once per play.
-  const credits = 'CASE WHEN len(p.artist_ids) > 0 THEN p.artist_ids ELSE [p.artist_id] END'
-  const creditMbids = `
-    WITH lists AS (SELECT DISTINCT ${credits} AS ids FROM ${plays} p WHERE p.artist_id IS NOT NULL)
-    SELECT l.ids, CASE WHEN count(a.artist_mbid) > 0 THEN list(a.artist_mbid ORDER BY c.pos) FILTER (WHERE a.artist_mbid IS NOT NULL) END AS mbids
-    FROM lists l, unnest(l.ids) WITH ORDINALITY AS c(id, pos)
-    LEFT JOIN ${artists} a ON a.artist_id = c.id
-    GROUP BY l.ids`
-  const fromListenBrainz = '(p.source = \'listenbrainz\' OR p.recording_mbid IS NOT NULL) AND len(p.artist_mbids) > 0'
-  const newMbids = `CASE WHEN ${fromListenBrainz} THEN p.artist_mbids ELSE coalesce(m.mbids, p.artist_mbids) END`
-  // A plain equi-join (a condition on p alone would make it a nested loop join); a play with no artist credits [NULL],
-  // which equals no list.
-  const joined = `${plays} p LEFT JOIN credit_mbids m ON m.ids = ${credits}`
-  return {
-    async run (tx: WriteTx): Promise<{ artists: number, plays: number }> {
-      const [a] = await tx.query(`SELECT count(*)::INTEGER AS n FROM ${artists} a JOIN ${match} m ON m.spotify_id = a.artist_id
-        WHERE a.artist_mbid IS DISTINCT FROM m.mbid`)
-      const artistsChanged = Number(a?.n ?? 0)
-      // Replaced first: the plays below read the new MBIDs (a write sees its own replaced tables).
-      if (artistsChanged > 0) await tx.replaceWith(tables.artists, artistsUpdated)
-      await tx.run(`CREATE TEMP TABLE credit_mbids AS ${creditMbids}`)
-      const [p] = await tx.query(`SELECT count(*)::INTEGER AS n FROM ${joined} WHERE ${newMbids} IS DISTINCT FROM p.artist_mbids`)
-      const playsChanged = Number(p?.n ?? 0)
-      if (playsChanged > 0) await tx.replaceWith(tables.plays, `SELECT p.* REPLACE (${newMbids} AS artist_mbids) FROM ${joined}`)
-      await tx.run('DROP TABLE credit_mbids')
-      return { artists: artistsChanged, plays: playsChanged }
-    },
-  }
-}
 
 export function createUpdateMbids (deps: {
   lake: Lake
@@ -68,7 +25,7 @@ export function createUpdateMbids (deps: {
   /** waits for plays still being filled from resolved tracks, so they get their MBIDs in this call */
   settlePlays?: () => Promise<void>
 }): UpdateMbidsStep {
-  const updates = mbidUpdates(deps)
+  const job = new URL(`./mbid-updates${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url)
   return {
     name: 'musicbrainz.update-mbids',
     tag: 'musicbrainz',
@@ -83,8 +40,10 @@ export function createUpdateMbids (deps: {
     defaultMaxSeconds: 300,
     async run () {
       await deps.settlePlays?.()
-      // Lean, as the plays refill: it rewrites every play, and the service's peak must stay within 200 MB.
-      const changed = await deps.lake.write([deps.artists, deps.plays], (tx) => updates.run(tx), { lean: true })
+      // In a write process: it rewrites every play, and DuckDB's memory for that would stay with the service. The
+      // matches are locked too, so the child reads one version of each table it reads.
+      const changed = await deps.lake.writeInProcess<MbidChanges>([deps.artists, deps.plays, mbzArtistMatch], job,
+        { artists: plainTable(deps.artists), plays: plainTable(deps.plays) })
       return { processed: changed.artists + changed.plays, remaining: 0, status: 'complete', ...changed }
     },
   }

@@ -2,9 +2,8 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AppError } from '../../../src/errors.ts'
-import { dataDirUnavailable } from '../../../src/lake/data-dir-state.ts'
 import type { ExportFileOnDisk } from '../../../src/stages/ingest/export-files.ts'
-import { receivedError, sendableError, unpackExportZip } from '../../../src/stages/ingest/export-unpacking.ts'
+import { unpackExportZip } from '../../../src/stages/ingest/export-unpacking.ts'
 import { defaultZipLimits } from '../../../src/stages/ingest/export-zip.ts'
 import { makeTempDir } from '../../helpers/build-app.ts'
 import { exportEntry, exportZip } from '../../helpers/export.ts'
@@ -21,7 +20,7 @@ describe('unpackExportZip', () => {
   }
   const year = (y: number) => [exportEntry({ ts: `${y}-01-01T10:00:00Z` }), exportEntry({ ts: `${y}-06-01T10:00:00Z` })]
 
-  it('writes each audio file on a worker thread and hands it over as it lands, with its sizes', async () => {
+  it('writes each audio file in a child process and hands it over as it lands, with its sizes', async () => {
     const zip = await zipOf({ 'Streaming_History_Audio_2023.json': year(2023), 'Streaming_History_Audio_2024.json': year(2024), 'Userdata.json': { a: 1 } })
     const seen: ExportFileOnDisk[] = []
     const unpacked = await unpackExportZip(zip, dir, (file) => seen.push(file))
@@ -53,17 +52,5 @@ describe('unpackExportZip', () => {
   it('stops when the receiving side fails, with its error', async () => {
     const zip = await zipOf({ 'Streaming_History_Audio_2023.json': year(2023), 'Streaming_History_Audio_2024.json': year(2024) })
     await expect(unpackExportZip(zip, dir, () => { throw new Error('the stager broke') })).rejects.toThrow('the stager broke')
-  })
-})
-
-describe('errors between threads', () => {
-  it('keep what the service answers by: an AppError its code and details, a disk error its errno', () => {
-    const refused = receivedError(sendableError(new AppError('INVALID_EXPORT', 'x.json: is damaged', { details: [{ field: 'x.json', problem: 'must be readable' }] })))
-    expect(refused).toBeInstanceOf(AppError)
-    expect(refused).toMatchObject({ code: 'INVALID_EXPORT', message: 'x.json: is damaged', details: [{ field: 'x.json', problem: 'must be readable' }] })
-
-    const readOnly = Object.assign(new Error('EROFS: read-only file system, write'), { code: 'EROFS' })
-    expect(dataDirUnavailable(receivedError(sendableError(readOnly)))).toEqual({ code: 'EROFS', state: 'is read-only' })
-    expect(receivedError(sendableError('a string'))).toMatchObject({ message: 'a string' })
   })
 })
