@@ -14,7 +14,7 @@ export interface DailyRow {
   rateUse: number | null
   /** the service's peak resident memory during this line (VmHWM, reset at its start) */
   peakRssBytes: number | null
-  /** a child process's own peak (the warehouse build) */
+  /** the highest own peak of a child process of the service (the export's unpacking, the warehouse build) */
   childPeakRssBytes?: number
   floor?: { what: string, seconds: number }
   target?: string

@@ -57,6 +57,8 @@ interface Measured<T> {
   wallSeconds: number
   cpuSeconds: number
   peakRssBytes: number
+  /** the highest peak of a child process of the service meanwhile (0: none) */
+  childPeakRssBytes: number
 }
 
 const thousands = (n: number): string => n.toLocaleString('en-US')
@@ -69,23 +71,28 @@ const median = (values: number[]): number => {
 /** Wall time, service CPU time and the service's peak RSS of one piece of work. */
 function measurer (pid: number, sampler: RssSampler) {
   let runPeak = 0
+  let runChildPeak = 0
   /** VmRSS as each measured piece of work began: what the service carries from step to step */
   const atStart: number[] = []
   return {
     get runPeak () { return runPeak },
+    get runChildPeak () { return runChildPeak },
     atStart,
     async measure<T> (fn: () => Promise<T>): Promise<Measured<T>> {
       atStart.push(residentBytes(pid))
       const reset = resetPeak(pid)
       sampler.take()
+      sampler.takeChildren()
       const cpu = cpuMs(pid)
       const started = performance.now()
       const result = await fn()
       const wallSeconds = (performance.now() - started) / 1000
       // Without a reset VmHWM is the peak of the whole life: the samples are the fallback.
       const peakRssBytes = reset ? Math.max(peakBytes(pid), sampler.take()) : sampler.take()
+      const childPeakRssBytes = sampler.takeChildren()
       runPeak = Math.max(runPeak, peakRssBytes)
-      return { result, wallSeconds, cpuSeconds: (cpuMs(pid) - cpu) / 1000, peakRssBytes }
+      runChildPeak = Math.max(runChildPeak, childPeakRssBytes)
+      return { result, wallSeconds, cpuSeconds: (cpuMs(pid) - cpu) / 1000, peakRssBytes, childPeakRssBytes }
     },
   }
 }
@@ -153,9 +160,10 @@ async function measureImport (ctx: RunContext, m: ReturnType<typeof measurer>): 
     upstreamCalls: null,
     rateUse: null,
     peakRssBytes: run.peakRssBytes,
+    ...run.childPeakRssBytes > 0 ? { childPeakRssBytes: run.childPeakRssBytes } : {},
     floor: { what: 'DuckDB read_json → parquet', seconds: floorSeconds },
     target: `≤ ${targets.importVsFloor}× floor, < 200 MB`,
-    verdict: ratio <= targets.importVsFloor && run.peakRssBytes < targets.peakRss ? 'ok' : 'over target',
+    verdict: ratio <= targets.importVsFloor && run.peakRssBytes < targets.peakRss && run.childPeakRssBytes < targets.peakRss ? 'ok' : 'over target',
     note: `floor ${(floorBefore / 1000).toFixed(1)} s before the import, ${(floorAfter / 1000).toFixed(1)} s after; ${exported.jsonFiles.length} files, ${Math.round(exported.jsonBytes / MB)} MB of JSON`,
   })
   check(ctx, 'import: files / ignored files', body.files === exported.jsonFiles.length && body.ignoredFiles?.length === ignoredExportFiles,
@@ -259,6 +267,7 @@ function stepRow (ctx: RunContext, step: StepDescriptor, run: StepRun, extra: Pa
     upstreamCalls: calls,
     rateUse: calls === null || calls === 0 ? null : calls / (run.measured.wallSeconds * perSecond),
     peakRssBytes: run.measured.peakRssBytes,
+    ...run.measured.childPeakRssBytes > 0 ? { childPeakRssBytes: run.measured.childPeakRssBytes } : {},
     verdict: run.summary.status === 'failed' ? 'FAIL' : 'info',
     ...extra,
     ...(run.boxed ? { note: boxedNote(ctx, run, extra.note) } : {}),
@@ -527,10 +536,10 @@ export async function runDailyBench (options: DailyBenchOptions): Promise<{ fail
       upstreamCalls: null,
       rateUse: null,
       peakRssBytes: runPeak,
-      childPeakRssBytes: chain?.warehouse?.childPeak,
+      childPeakRssBytes: Math.max(chain?.warehouse?.childPeak ?? 0, m.runChildPeak) || undefined,
       target: '< 200 MB',
       verdict: runPeak < targets.peakRss ? 'ok' : 'over target',
-      note: `service RSS at rest after start ${Math.round(idle / MB)} MB, as each measured step began ${m.atStart.map((b) => Math.round(b / MB)).join(', ')} MB; the warehouse build's child process is counted beside it`,
+      note: `service RSS at rest after start ${Math.round(idle / MB)} MB, as each measured step began ${m.atStart.map((b) => Math.round(b / MB)).join(', ')} MB; its child processes (the export's unpacking, the warehouse build) are counted beside it`,
     })
   } finally {
     reader?.close()
@@ -557,7 +566,7 @@ export async function runDailyBench (options: DailyBenchOptions): Promise<{ fail
     checks,
     targets: [
       { target: `import ≤ ${targets.importVsFloor}× DuckDB alone`, value: `${importRatio.toFixed(2)}×`, verdict: verdict(importRatio <= targets.importVsFloor) },
-      { target: 'import peak RSS < 200 MB', value: `${Math.round((importRow?.peakRssBytes ?? 0) / MB)} MB`, verdict: verdict((importRow?.peakRssBytes ?? Infinity) < targets.peakRss) },
+      { target: 'import peak RSS < 200 MB (the service, and its unpacking process)', value: `${Math.round((importRow?.peakRssBytes ?? 0) / MB)} MB, ${Math.round((importRow?.childPeakRssBytes ?? 0) / MB)} MB`, verdict: verdict(Math.max(importRow?.peakRssBytes ?? Infinity, importRow?.childPeakRssBytes ?? 0) < targets.peakRss) },
       { target: `every plan < ${targets.planMs} ms (median of ${planRuns})`, value: plans.map((p) => `${p.step} ${Math.round(p.medianMs)} (max ${Math.round(p.maxMs)})`).join(', ') + ' ms', verdict: verdict(plans.length > 0 && (slowest?.medianMs ?? Infinity) < targets.planMs) },
       { target: `warehouse build < ${targets.warehouseSeconds} s`, value: chain?.warehouse ? `${chain.warehouse.seconds.toFixed(1)} s` : '-', verdict: verdict((chain?.warehouse?.seconds ?? Infinity) < targets.warehouseSeconds) },
       { target: `every report query < ${reportTargetMs} ms (median)`, value: reports.length > 0 ? `slowest ${Math.round(slowestReport?.medianMs ?? 0)} ms (${reportLabel(slowestReport?.query ?? '')})` : '-', verdict: verdict(reports.length > 0 && (slowestReport?.medianMs ?? Infinity) < reportTargetMs) },

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 
 /**
  * What a bench reads of a child process on Linux (/proc): its resident memory, its peak, and its CPU time. CPU time
@@ -30,18 +30,40 @@ export function cpuMs (pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
+/** The pids of a process's children (each of its threads' children, /proc/<pid>/task/<tid>/children). */
+export function childPids (pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)
+      } catch {
+        return []
+      }
+    })
+  } catch {
+    return []
+  }
+}
+
 export interface RssSampler {
   /** highest VmRSS seen since the last `take` */
   take (): number
+  /** highest VmHWM of any child process seen since the last `takeChildren` (the export's unpacking process) */
+  takeChildren (): number
   stop (): void
 }
 
-/** Samples VmRSS every `everyMs`: a peak where VmHWM cannot be reset, and a check on it where it can. */
+/**
+ * Samples VmRSS every `everyMs`: a peak where VmHWM cannot be reset, and a check on it where it can. Child processes
+ * are sampled too: their own peak (VmHWM) is read while they live, so a child that lives a few seconds is seen.
+ */
 export function sampleRss (pid: number, everyMs = 50): RssSampler {
   let peak = 0
+  let childPeak = 0
   const timer = setInterval(() => {
     try {
       peak = Math.max(peak, residentBytes(pid))
+      for (const child of childPids(pid)) childPeak = Math.max(childPeak, peakBytes(child))
     } catch {}
   }, everyMs)
   timer.unref()
@@ -49,6 +71,11 @@ export function sampleRss (pid: number, everyMs = 50): RssSampler {
     take () {
       const seen = peak
       peak = 0
+      return seen
+    },
+    takeChildren () {
+      const seen = childPeak
+      childPeak = 0
       return seen
     },
     stop: () => clearInterval(timer),
