@@ -1,8 +1,8 @@
-import { fork } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { DuckDBInstance, quotedIdentifier as qi, quotedString as qs, type DuckDBConnection } from '@duckdb/node-api'
+import { forkChild } from '../child-process.ts'
 import { receivedError, sendableError, type SentError } from '../sent-errors.ts'
 import { writeTemp } from './parquet-file.ts'
 import { execute, readRows, type JsonRow, type SqlParams } from './rows.ts'
@@ -67,14 +67,7 @@ export function runWriteProcess<T> (options: {
   tables: Array<{ table: TableDef, file: string }>
   tmpDir: string
 }): Promise<{ result: T, written: Array<{ table: string, temp: string }> }> {
-  const child = fork(childFile, [], {
-    // The service's flags, lite mode included where the code is built (see build-process.ts).
-    execArgv: ['--max-semi-space-size=2', '--optimize-for-size', ...(childFile.endsWith('.js') ? ['--lite-mode'] : [])],
-    serialization: 'advanced',
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  })
-  let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-2000) })
+  const { child, lastStderrLine } = forkChild(childFile)
   const request: JobRequest = {
     job: fileURLToPath(options.job),
     input: options.input,
@@ -88,11 +81,12 @@ export function runWriteProcess<T> (options: {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
       else reject(err)
     })
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': by then the child's stderr is read to its last line.
+    child.on('close', (code, signal) => {
       if (message && 'done' in message) resolve(message.done as { result: T, written: Array<{ table: string, temp: string }> })
       else if (message) reject(receivedError(message.failed))
       else {
-        const last = stderr.trim().split('\n').slice(-1)[0]
+        const last = lastStderrLine()
         reject(new Error(`the write process ${signal ? `was killed (${signal})` : `exited with ${code}`} before it finished${last ? `: ${last}` : ''}`))
       }
     })

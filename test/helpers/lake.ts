@@ -7,6 +7,18 @@ import { makeTempDir } from './build-app.ts'
 
 export const silentLog = pino({ level: 'silent' })
 
+/** A spotify_artists row with only its id and name (`Artist <i>`) set. */
+export const artistRow = (i: number) => ({
+  artist_id: `id${String(i).padStart(20, '0')}`,
+  artist_name: `Artist ${i}`,
+  genres: [],
+  popularity: null,
+  followers: null,
+  image_url: null,
+  artist_mbid: null,
+  fetched_at: '2026-01-01T00:00:00.000Z',
+})
+
 export function openLake (dataDir: string, hooks?: LakeHooks): Promise<Lake> {
   return createLake({ dataDir, log: silentLog, tables: catalog, hooks })
 }

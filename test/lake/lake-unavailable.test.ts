@@ -5,18 +5,7 @@ import { dataDirUnavailable } from '../../src/lake/data-dir-state.ts'
 import type { Lake } from '../../src/lake/lake.ts'
 import { spotifyArtists } from '../../src/stages/spotify/tables.ts'
 import { makeTempDir } from '../helpers/build-app.ts'
-import { openLake } from '../helpers/lake.ts'
-
-const artist = (i: number) => ({
-  artist_id: `id${String(i).padStart(20, '0')}`,
-  artist_name: `Artist ${i}`,
-  genres: [],
-  popularity: null,
-  followers: null,
-  image_url: null,
-  artist_mbid: null,
-  fetched_at: '2026-01-01T00:00:00.000Z',
-})
+import { artistRow as artist, openLake } from '../helpers/lake.ts'
 
 const errno = (code: string, message: string): NodeJS.ErrnoException => Object.assign(new Error(message), { code })
 

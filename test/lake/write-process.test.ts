@@ -5,19 +5,9 @@ import type { Lake } from '../../src/lake/lake.ts'
 import { spotifyArtists } from '../../src/stages/spotify/tables.ts'
 import { plainTable } from '../../src/lake/write-process.ts'
 import { makeTempDir } from '../helpers/build-app.ts'
-import { openLake } from '../helpers/lake.ts'
+import { artistRow as artist, openLake } from '../helpers/lake.ts'
 
 const job = new URL('./write-job.ts', import.meta.url)
-const artist = (i: number) => ({
-  artist_id: `id${String(i).padStart(20, '0')}`,
-  artist_name: `Artist ${i}`,
-  genres: [],
-  popularity: null,
-  followers: null,
-  image_url: null,
-  artist_mbid: null,
-  fetched_at: '2026-01-01T00:00:00.000Z',
-})
 
 describe('a write in a process of its own', () => {
   let dir: string

@@ -1,6 +1,6 @@
-import { fork } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { forkChild } from '../../child-process.ts'
 import { receivedError, type SentError } from '../../sent-errors.ts'
 import type { ExportFileOnDisk } from './export-files.ts'
 import { defaultZipLimits, type ZipLimits } from './export-zip.ts'
@@ -12,7 +12,7 @@ import { defaultZipLimits, type ZipLimits } from './export-zip.ts'
  * machine. The child's heap is a few MB, so its collections cost little, and the service only hands each file to
  * DuckDB as it lands.
  *
- * A process, not a worker thread: the service runs without V8's compilers (`--jitless`, 15–25 MB less resident), and
+ * A process, not a worker thread: the service runs without V8's compilers (lite mode, 15–25 MB less resident), and
  * measuring every byte of the files is the one loop of its JavaScript that needs them (an import took 10× as long as
  * DuckDB alone, not 3×). The child has them, and a damaged or hostile zip that crashes it fails the import, never the
  * service.
@@ -49,11 +49,10 @@ export function unpackExportZip (
   limits: ZipLimits = defaultZipLimits
 ): Promise<{ files: ExportFileOnDisk[], ignored: string[] }> {
   const request: UnpackRequest = { zipFile, dir, limits }
-  // Explicit flags: the service's own (`--jitless` among them) are not the child's.
-  const child = fork(childFile, [], { execArgv: childFlags, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
-  let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-2000) })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  // The compilers on: not the service's lite mode.
+  const { child, lastStderrLine } = forkChild(childFile, childFlags)
+  // 'close', not 'exit': by then the child's stderr is read to its last line.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()))
   const files: ExportFileOnDisk[] = []
   return new Promise((resolve, reject) => {
     let settled = false
@@ -80,8 +79,8 @@ export function unpackExportZip (
     })
     // A child that could not start has no exit to wait for.
     child.on('error', (err) => { if (!settled) { settled = true; child.kill('SIGKILL'); reject(err) } })
-    child.on('exit', (code, signal) => settle(() => {
-      const last = stderr.trim().split('\n').slice(-1)[0]
+    child.on('close', (code, signal) => settle(() => {
+      const last = lastStderrLine()
       reject(new Error(`unpacking the export stopped (${signal ?? `exit code ${code}`})${last ? `: ${last}` : ''}`))
     }))
     child.send(request)

@@ -1,5 +1,5 @@
-import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { forkChild } from '../../child-process.ts'
 import { AppError, type ErrorCode, type FieldProblem } from '../../errors.ts'
 import { buildWarehouse, TestsFailed, type BuildInput, type BuildOutcome, type ModelResult, type TestResult } from './build.ts'
 
@@ -46,18 +46,9 @@ export interface BuildProcess {
   kill (): void
 }
 
-/** Starts a build in a child process: Node with the service's own flags (and lite mode), nothing but this module. */
+/** Starts a build in a child process (a DuckDB child's flags, child-process.ts), nothing but this module. */
 export function startBuildProcess (input: BuildInput): BuildProcess {
-  const child = fork(childFile, [], {
-    // --lite-mode: the child's JavaScript is a few calls into DuckDB, and V8 without its optimising compilers keeps
-    // 8–10 MB less resident (the build takes as long). Built code only: lite mode has no WebAssembly, which Node's
-    // TypeScript stripping needs (tests and `npm run dev` run src/ as it is).
-    execArgv: ['--max-semi-space-size=2', '--optimize-for-size', ...(childFile.endsWith('.js') ? ['--lite-mode'] : [])],
-    serialization: 'advanced',
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  })
-  let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-2000) })
+  const { child, lastStderrLine } = forkChild(childFile)
   const { progress, ...rest } = input
   const result = new Promise<ProcessOutcome>((resolve, reject) => {
     let settled = false
@@ -79,10 +70,11 @@ export function startBuildProcess (input: BuildInput): BuildProcess {
       if (!settled) reject(new AppError('WAREHOUSE_BUILD_FAILED', `the build process could not start: ${err.message}; the previous warehouse is kept`, { cause: err }))
       settled = true
     })
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': by then the child's stderr is read to its last line.
+    child.on('close', (code, signal) => {
       if (settled) return
       const why = signal ? `was killed (${signal})` : `exited with ${code}`
-      const last = stderr.trim().split('\n').slice(-1)[0]
+      const last = lastStderrLine()
       reject(new AppError('WAREHOUSE_BUILD_FAILED', `the build process ${why} before it finished${last ? `: ${last}` : ''}; the previous warehouse is kept`))
     })
   })
