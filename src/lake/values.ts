@@ -15,12 +15,21 @@ export type ValueKind =
 
 export class ValueProblem extends Error {}
 
-/** Shown in messages instead of a whole bad value: a 300 MB string must never be echoed. */
+/**
+ * Shown in messages instead of a whole bad value: a 300 MB string must never be echoed. A list or object too deep for
+ * JSON.stringify (100,000 nested arrays in an upload) is named, not converted: String() on it recurses past the stack.
+ */
 export function preview (value: unknown, max = 40): string {
   let text: string
-  try {
-    text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
-  } catch {
+  if (typeof value === 'string') {
+    text = value
+  } else if (typeof value === 'object' && value !== null) {
+    try {
+      text = JSON.stringify(value)
+    } catch {
+      text = Array.isArray(value) ? '[array]' : '[object]'
+    }
+  } else {
     text = String(value)
   }
   const cut = text.length > max ? `${text.slice(0, max)}…` : text

@@ -47,6 +47,13 @@ describe('what the lake can store (the schema and the column agree)', () => {
   it('quotes a short prefix of a bad value, never all of it', () => {
     expect(preview('a'.repeat(1000))).toBe(`"${'a'.repeat(40)}…"`)
     expect(preview(12)).toBe('12')
+    expect(preview([1, [2]])).toBe('[1,[2]]')
+  })
+
+  it('names a list too deep to write out instead of recursing past the stack (100,000 nested arrays in an upload)', () => {
+    const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown
+    expect(preview(deep)).toBe('[array]')
+    expect(preview({ x: deep })).toBe('[object]')
   })
 })
 
