@@ -1,10 +1,18 @@
 import { fork, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 export interface ServiceChild {
   child: ChildProcess
   /** the last line the child wrote to stderr (a crash's message), or '' */
   lastStderrLine (): string
 }
+
+/**
+ * The module `name` beside the module at `base` (its `import.meta.url`), with the same extension: `.ts` where src/ runs
+ * as it is (tests, `npm run dev`), `.js` in the build.
+ */
+export const siblingModule = (base: string, name: string): URL => new URL(`./${name}${path.extname(fileURLToPath(base))}`, base)
 
 /**
  * The flags of a child whose JavaScript is a few calls into DuckDB (the warehouse build, a write process): a small

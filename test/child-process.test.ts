@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { duckDbChildFlags, forkChild } from '../src/child-process.ts'
+import { duckDbChildFlags, forkChild, siblingModule } from '../src/child-process.ts'
 import { makeTempDir } from './helpers/build-app.ts'
 
 let dir: string
@@ -14,6 +14,11 @@ describe('forkChild', () => {
   it('runs DuckDB children lite from built code only (TypeScript stripping needs WebAssembly)', () => {
     expect(duckDbChildFlags('/app/dist/lake/write-process.js')).toEqual(['--max-semi-space-size=2', '--optimize-for-size', '--lite-mode'])
     expect(duckDbChildFlags('/app/src/lake/write-process.ts')).toEqual(['--max-semi-space-size=2', '--optimize-for-size'])
+  })
+
+  it('finds a module beside another with its extension: .ts in src/, .js in the build', () => {
+    expect(siblingModule('file:///app/src/lake/lake.ts', 'write-process').href).toBe('file:///app/src/lake/write-process.ts')
+    expect(siblingModule('file:///app/dist/lake/lake.js', 'write-process').href).toBe('file:///app/dist/lake/write-process.js')
   })
 
   it('gives the child its own flags, an IPC channel, and keeps the last line of its stderr', async () => {

@@ -1,6 +1,5 @@
-import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { forkChild } from '../../child-process.ts'
+import { forkChild, siblingModule } from '../../child-process.ts'
 import { receivedError, type SentError } from '../../sent-errors.ts'
 import type { ExportFileOnDisk } from './export-files.ts'
 import { defaultZipLimits, type ZipLimits } from './export-zip.ts'
@@ -34,7 +33,7 @@ export type UnpackMessage =
  * and its footprint near that. A runaway fails the import instead of growing.
  */
 const childFlags = ['--max-semi-space-size=1', '--max-old-space-size=32', '--expose-gc']
-const childFile = fileURLToPath(new URL(`./export-unpack-child${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url))
+const childFile = fileURLToPath(siblingModule(import.meta.url, 'export-unpack-child'))
 
 /**
  * Unpacks the audio history files of an export zip into `dir` as `exportFileName(0)`, `(1)`, …, handing each to

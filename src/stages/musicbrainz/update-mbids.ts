@@ -1,8 +1,7 @@
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { simpleStepRoute, type SimpleStep } from '../../batch/simple-step.ts'
+import { siblingModule } from '../../child-process.ts'
 import type { Lake } from '../../lake/lake.ts'
 import type { TableDef } from '../../lake/table.ts'
 import { plainTable } from '../../lake/write-process.ts'
@@ -25,7 +24,7 @@ export function createUpdateMbids (deps: {
   /** waits for plays still being filled from resolved tracks, so they get their MBIDs in this call */
   settlePlays?: () => Promise<void>
 }): UpdateMbidsStep {
-  const job = new URL(`./mbid-updates${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url)
+  const job = siblingModule(import.meta.url, 'mbid-updates')
   return {
     name: 'musicbrainz.update-mbids',
     tag: 'musicbrainz',
