@@ -1,4 +1,4 @@
-import { dateRange, firstRow, list, num, round1, str, strOrNull, struct, type WarehouseQuery } from './query.ts'
+import { dateRange, list, num, partsSql, readParts, round1, str, strOrNull, struct, type WarehouseQuery } from './query.ts'
 import type { GenresParams, GenresReport } from './schemas.ts'
 
 const noGenre = 'no genre defined'
@@ -42,33 +42,34 @@ top_genres AS (
   WHERE (len($genres) = 0 AND b.genre <> '${noGenre}') OR list_contains($genres, b.genre)
   GROUP BY b.artist_id
 )
-SELECT
-  (SELECT timezone FROM meta.build) AS timezone,
-  (SELECT struct_pack(plays := coalesce(sum(plays), 0), minutes := coalesce(sum(minutes), 0)) FROM per_artist) AS totals,
-  (SELECT coalesce(sum(plays), 0) FROM primary_genre WHERE genre = '${noGenre}') AS without_genre,
-  (SELECT count(*) FROM genres) AS genre_count,
-  (SELECT list(struct_pack(
+${partsSql({
+  timezone: '(SELECT timezone FROM meta.build)',
+  totals: '(SELECT struct_pack(plays := coalesce(sum(plays), 0), minutes := coalesce(sum(minutes), 0)) FROM per_artist)',
+  without_genre: `(SELECT coalesce(sum(plays), 0) FROM primary_genre WHERE genre = '${noGenre}')`,
+  genre_count: '(SELECT count(*) FROM genres)',
+  genres: `(SELECT list(struct_pack(
       genre := genre, plays := plays, minutes := minutes, artists := artists, taggedPlays := tagged_plays,
       taggedArtists := tagged_artists, topArtist := top_artist) ORDER BY plays DESC, tagged_plays DESC, genre)
-    FROM (SELECT * FROM genres ORDER BY plays DESC, tagged_plays DESC, genre LIMIT $limit)) AS genres,
-  (SELECT struct_pack(plays := coalesce(sum(plays), 0), minutes := coalesce(sum(minutes), 0), artists := count(*)) FROM picked) AS selection,
-  (SELECT list(struct_pack(year := y, plays := n, minutes := m) ORDER BY y)
+    FROM (SELECT * FROM genres ORDER BY plays DESC, tagged_plays DESC, genre LIMIT $limit))`,
+  selection: '(SELECT struct_pack(plays := coalesce(sum(plays), 0), minutes := coalesce(sum(minutes), 0), artists := count(*)) FROM picked)',
+  selection_by_year: `(SELECT list(struct_pack(year := y, plays := n, minutes := m) ORDER BY y)
     FROM (SELECT year(p.date) AS y, count(*) AS n, coalesce(sum(p.minutes), 0) AS m
       FROM rpt_plays p
       WHERE p.date BETWEEN $from AND $to
         AND (len($genres) = 0 OR p.artist_key IN (SELECT artist_key FROM rpt_artists SEMI JOIN chosen USING (artist_id)))
-      GROUP BY 1)) AS selection_by_year,
-  (SELECT list(struct_pack(
+      GROUP BY 1))`,
+  top_artists: `(SELECT list(struct_pack(
       artistId := t.artist_id, name := a.artist_name, plays := t.plays, minutes := t.minutes,
       primaryGenre := a.primary_genre, genres := coalesce(g.genres, [])) ORDER BY t.plays DESC, t.minutes DESC, t.artist_id)
-    FROM top t JOIN (SELECT * FROM dim_artist WHERE artist_id IN (SELECT artist_id FROM top)) a USING (artist_id) LEFT JOIN top_genres g USING (artist_id)) AS top_artists
+    FROM top t JOIN (SELECT * FROM dim_artist WHERE artist_id IN (SELECT artist_id FROM top)) a USING (artist_id) LEFT JOIN top_genres g USING (artist_id))`,
+})}
 `
 
 /** Plays by genre (for a treemap) and the top artists within the chosen genres. */
 export async function genresReport (query: WarehouseQuery, params: GenresParams): Promise<GenresReport> {
   const dates = dateRange(params)
   const chosen = [...new Set(params.genre ?? [])]
-  const row = firstRow(await query(genresSql, { ...dates.params, genres: chosen, limit: params.limit, artists: params.artists }))
+  const row = readParts(await query(genresSql, { ...dates.params, genres: chosen, limit: params.limit, artists: params.artists }))
   const totals = struct(row.totals)
   const selection = struct(row.selection)
   return {

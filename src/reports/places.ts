@@ -1,5 +1,5 @@
 import type { JsonValue } from '../lake/rows.ts'
-import { dateRange, firstRow, list, num, numOrNull, placeParams, round1, str, strOrNull, struct, type WarehouseQuery } from './query.ts'
+import { dateRange, list, num, numOrNull, partsSql, placeParams, readParts, round1, str, strOrNull, struct, type WarehouseQuery } from './query.ts'
 import type { PlacesParams, PlacesReport } from './schemas.ts'
 import { continentCentres, type LatLon } from './world.ts'
 
@@ -30,44 +30,45 @@ kept AS MATERIALIZED (
   WHERE (len($continents) = 0 OR list_contains($continents, continent_code))
     AND (len($countries) = 0 OR list_contains($countries, country_code))
 )
-SELECT
-  (SELECT timezone FROM meta.build) AS timezone,
-  (SELECT struct_pack(
+${partsSql({
+  timezone: '(SELECT timezone FROM meta.build)',
+  totals: `(SELECT struct_pack(
       plays := coalesce(sum(plays), 0), minutes := coalesce(sum(minutes), 0),
       withCountry := coalesce(sum(plays) FILTER (WHERE country_code IS NOT NULL), 0),
       withCoordinates := coalesce(sum(plays) FILTER (WHERE lat IS NOT NULL), 0))
-    FROM kept) AS totals,
-  (SELECT coalesce(sum(plays), 0) FROM placed WHERE country_code IS NULL) AS unknown_place,
-  (SELECT list(struct_pack(code := code, name := name, plays := plays, minutes := minutes, artists := artists,
+    FROM kept)`,
+  unknown_place: '(SELECT coalesce(sum(plays), 0) FROM placed WHERE country_code IS NULL)',
+  continents: `(SELECT list(struct_pack(code := code, name := name, plays := plays, minutes := minutes, artists := artists,
       topArtist := top_artist, countries := countries, lat := lat, lon := lon) ORDER BY plays DESC, code)
     FROM (SELECT continent_code AS code, min(continent) AS name, sum(plays) AS plays, sum(minutes) AS minutes, count(*) AS artists,
         arg_min(artist_name, rank) AS top_artist, count(DISTINCT country_code) AS countries,
         ${weighted('lat')} AS lat, ${weighted('lon')} AS lon
-      FROM kept WHERE continent_code IS NOT NULL GROUP BY continent_code)) AS continents,
-  (SELECT list(struct_pack(code := code, name := name, continentCode := continent_code, continent := continent,
+      FROM kept WHERE continent_code IS NOT NULL GROUP BY continent_code))`,
+  countries: `(SELECT list(struct_pack(code := code, name := name, continentCode := continent_code, continent := continent,
       plays := plays, minutes := minutes, artists := artists, topArtist := top_artist, cities := cities, lat := lat, lon := lon)
       ORDER BY plays DESC, code)
     FROM (SELECT country_code AS code, coalesce(min(country), country_code) AS name, min(continent_code) AS continent_code,
         min(continent) AS continent, sum(plays) AS plays, sum(minutes) AS minutes, count(*) AS artists,
         arg_min(artist_name, rank) AS top_artist, count(DISTINCT (state, place)) FILTER (WHERE place IS NOT NULL) AS cities,
         ${weighted('lat')} AS lat, ${weighted('lon')} AS lon
-      FROM kept WHERE country_code IS NOT NULL GROUP BY country_code)) AS countries,
-  (SELECT list(struct_pack(name := place, state := state, countryCode := country_code, country := country,
+      FROM kept WHERE country_code IS NOT NULL GROUP BY country_code))`,
+  cities: `(SELECT list(struct_pack(name := place, state := state, countryCode := country_code, country := country,
       continentCode := continent_code, continent := continent, plays := plays, minutes := minutes, artists := artists,
       topArtist := top_artist, lat := lat, lon := lon) ORDER BY plays DESC, country_code, state, place)
     FROM (SELECT place, state, country_code, min(country) AS country, min(continent_code) AS continent_code, min(continent) AS continent,
         sum(plays) AS plays, sum(minutes) AS minutes, count(*) AS artists, arg_min(artist_name, rank) AS top_artist,
         ${weighted('lat')} AS lat, ${weighted('lon')} AS lon
       FROM kept WHERE place IS NOT NULL GROUP BY country_code, state, place
-      ORDER BY plays DESC, country_code, state, place LIMIT $limit)) AS cities,
-  (SELECT list(struct_pack(code := code, name := name, plays := plays) ORDER BY plays DESC, code)
+      ORDER BY plays DESC, country_code, state, place LIMIT $limit))`,
+  continent_options: `(SELECT list(struct_pack(code := code, name := name, plays := plays) ORDER BY plays DESC, code)
     FROM (SELECT continent_code AS code, min(continent) AS name, sum(plays) AS plays
-      FROM placed WHERE continent_code IS NOT NULL GROUP BY continent_code)) AS continent_options,
-  (SELECT list(struct_pack(code := code, name := name, continentCode := continent_code, plays := plays) ORDER BY name, code)
+      FROM placed WHERE continent_code IS NOT NULL GROUP BY continent_code))`,
+  country_options: `(SELECT list(struct_pack(code := code, name := name, continentCode := continent_code, plays := plays) ORDER BY name, code)
     FROM (SELECT country_code AS code, coalesce(min(country), country_code) AS name, min(continent_code) AS continent_code, sum(plays) AS plays
       FROM placed
       WHERE country_code IS NOT NULL AND (len($continents) = 0 OR list_contains($continents, continent_code))
-      GROUP BY country_code)) AS country_options
+      GROUP BY country_code))`,
+})}
 `
 
 const coordinate = (value: number | null): number | null => value === null ? null : Math.round(value * 10_000) / 10_000
@@ -79,7 +80,7 @@ export async function placesReport (query: WarehouseQuery, centres: () => Promis
     query(placesSql, { ...dates.params, ...placeParams(params), limit: params.limit }),
     centres(),
   ])
-  const row = firstRow(rows)
+  const row = readParts(rows)
   const totals = struct(row.totals)
   const common = (g: Record<string, JsonValue>) => ({ plays: num(g.plays), minutes: round1(num(g.minutes)), artists: num(g.artists), topArtist: str(g.topArtist) })
   return {

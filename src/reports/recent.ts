@@ -1,6 +1,6 @@
 import { AppError, invalidField } from '../errors.ts'
 import type { SqlParams } from '../lake/rows.ts'
-import { dateRange, firstRow, list, num, round1, str, strOrNull, struct, numOrNull, type WarehouseQuery } from './query.ts'
+import { dateRange, isoSql, list, num, numOrNull, partsSql, readParts, round1, str, strOrNull, struct, type WarehouseQuery } from './query.ts'
 import type { Recent, RecentParams } from './schemas.ts'
 import { withSnapshot } from './snapshot.ts'
 import { fillBuckets, type Bucket } from './timeline.ts'
@@ -39,9 +39,8 @@ const thousands = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))
  * than $maxBehind such plays are not copied: the report answers WAREHOUSE_BEHIND. One pass over the file's ingestion
  * column, and a second over the row groups of those ingestions only.
  *
- * DuckDB still plans the query again on every run (about 100 ms of a request): its DATE and TIMESTAMPTZ parameters
- * arrive as text. Bound with their own types the plan was kept, but without the window's values the scans lost their
- * date pruning, and the reports were slower in the bench (1 December).
+ * DuckDB plans a statement with parameters again on every run, with their values (however they are typed: the values
+ * prune row groups); answering in parts (partsSql) keeps that planning to a few tens of milliseconds.
  */
 const candidateSteps = (params: SqlParams) => [
   { sql: 'CREATE TEMP TABLE IF NOT EXISTS recent_changed (ingested_at TIMESTAMPTZ, plays BIGINT)' },
@@ -160,16 +159,6 @@ by_track AS (
   ) n USING (track_id)
   ORDER BY minutes DESC, plays DESC, track_id LIMIT $limit
 ),
--- Distinct artists and tracks: the warehouse's, plus those only new plays have.
-counts AS (
-  SELECT
-    (SELECT count(*) FROM old_artists) + (SELECT count(DISTINCT artist_id) FROM new_keyed n
-      WHERE n.artist_key IS NULL OR n.artist_key NOT IN (SELECT artist_key FROM old_artists)) AS artists,
-    (SELECT count(*) FROM old_tracks) + (SELECT count(DISTINCT track_id) FROM new_keyed n
-      WHERE n.track_key IS NULL OR n.track_key NOT IN (SELECT track_key FROM old_tracks)) AS tracks,
-    (SELECT coalesce(sum(plays), 0) FROM old_artists) + (SELECT count(*) FROM new) AS plays,
-    (SELECT coalesce(sum(minutes), 0) FROM old_artists) + (SELECT coalesce(sum(minutes), 0) FROM new) AS minutes
-),
 buckets AS MATERIALIZED (
   SELECT b, sum(n) AS n, sum(m) AS m FROM (
     SELECT ${unit === 'hour' ? "strftime(date, '%Y-%m-%d') || ' ' || lpad(hour::VARCHAR, 2, '0') || ':00'" : "strftime(date, '%Y-%m-%d')"} AS b, n, m
@@ -191,30 +180,34 @@ latest AS (
   SELECT play_id, played_at, local, track_id, artist_id, album_id, minutes, source, track_name, artist_name, album_name FROM new
   ORDER BY played_at DESC, play_id LIMIT ${latestPlays}
 )
-SELECT
-  (SELECT coalesce(sum(plays), 0) FROM temp.recent_changed) AS behind,
-  (SELECT built_at FROM build) AS built_at,
-  (SELECT timezone FROM build) AS timezone,
-  (SELECT strftime(timezone(timezone, $start::TIMESTAMPTZ), '%Y-%m-%d %H:00') FROM build) AS window_start_local,
-  (SELECT strftime(timezone(timezone, $end::TIMESTAMPTZ - INTERVAL 1 MILLISECOND), '%Y-%m-%d %H:00') FROM build) AS window_end_local,
-  (SELECT struct_pack(
-      plays := plays, minutes := minutes, artists := artists, tracks := tracks, new := (SELECT count(*) FROM new),
-      first := (SELECT min(left(b, 10)) FROM buckets), last := (SELECT max(left(b, 10)) FROM buckets))
-    FROM counts) AS totals,
-  (SELECT list(struct_pack(
+${partsSql({
+  behind: '(SELECT coalesce(sum(plays), 0) FROM temp.recent_changed)',
+  build: `(SELECT struct_pack(
+      builtAt := ${isoSql('built_at')}, timezone := timezone,
+      windowStart := strftime(timezone(timezone, $start::TIMESTAMPTZ), '%Y-%m-%d %H:00'),
+      windowEnd := strftime(timezone(timezone, $end::TIMESTAMPTZ - INTERVAL 1 MILLISECOND), '%Y-%m-%d %H:00'))
+    FROM build)`,
+  // The totals add up: the warehouse's artists and tracks in the window, then those only new plays have.
+  old: '(SELECT struct_pack(artists := count(*), plays := coalesce(sum(plays), 0), minutes := coalesce(sum(minutes), 0)) FROM old_artists)',
+  old_tracks: '(SELECT count(*) FROM old_tracks)',
+  new: '(SELECT struct_pack(plays := count(*), minutes := coalesce(sum(minutes), 0)) FROM new)',
+  new_artists: '(SELECT count(DISTINCT artist_id) FROM new_keyed ANTI JOIN old_artists USING (artist_key))',
+  new_tracks: '(SELECT count(DISTINCT track_id) FROM new_keyed ANTI JOIN old_tracks USING (track_key))',
+  span: '(SELECT struct_pack(first := min(left(b, 10)), last := max(left(b, 10))) FROM buckets)',
+  top_artists: `(SELECT list(struct_pack(
       artistId := g.artist_id, name := coalesce(a.artist_name, g.name, 'Unknown artist'), plays := g.plays,
       minutes := g.minutes, tracks := coalesce(c.tracks, 0)) ORDER BY g.minutes DESC, g.plays DESC, g.artist_id)
-    FROM by_artist g LEFT JOIN artist_tracks c USING (artist_id) LEFT JOIN ${only('dim_artist', 'artist_id', 'by_artist')} a ON a.artist_id = g.artist_id) AS top_artists,
-  (SELECT list(struct_pack(
+    FROM by_artist g LEFT JOIN artist_tracks c USING (artist_id) LEFT JOIN ${only('dim_artist', 'artist_id', 'by_artist')} a ON a.artist_id = g.artist_id)`,
+  top_tracks: `(SELECT list(struct_pack(
       trackId := g.track_id, name := coalesce(t.track_name, g.name, 'Unknown track'),
       artist := coalesce(t.artist_name, a.artist_name, g.artist_name, 'Unknown artist'), plays := g.plays,
       minutes := g.minutes) ORDER BY g.minutes DESC, g.plays DESC, g.track_id)
     FROM by_track g
     LEFT JOIN ${only('dim_track', 'track_id', 'by_track')} t ON t.track_id = g.track_id
-    LEFT JOIN ${only('dim_artist', 'artist_id', 'by_track')} a ON a.artist_id = g.artist_id) AS top_tracks,
-  (SELECT list(struct_pack(start := b, plays := n, minutes := m)) FROM buckets) AS buckets,
-  (SELECT list(struct_pack(
-      playedAt := l.played_at, local := strftime(l.local, '%Y-%m-%d %H:%M'),
+    LEFT JOIN ${only('dim_artist', 'artist_id', 'by_track')} a ON a.artist_id = g.artist_id)`,
+  buckets: '(SELECT list(struct_pack(start := b, plays := n, minutes := m)) FROM buckets)',
+  latest: `(SELECT list(struct_pack(
+      playedAt := ${isoSql('l.played_at')}, local := strftime(l.local, '%Y-%m-%d %H:%M'),
       track := coalesce(t.track_name, l.track_name, 'Unknown track'),
       artist := coalesce(a.artist_name, l.artist_name, 'Unknown artist'),
       album := coalesce(l.album_name, CASE WHEN al.album_id <> 'unknown' THEN al.album_name END),
@@ -222,7 +215,8 @@ SELECT
     FROM latest l
     LEFT JOIN ${only('dim_track', 'track_id', 'latest')} t ON t.track_id = l.track_id
     LEFT JOIN ${only('dim_artist', 'artist_id', 'latest')} a ON a.artist_id = l.artist_id
-    LEFT JOIN ${only('dim_album', 'album_id', 'latest')} al ON al.album_id = l.album_id) AS latest
+    LEFT JOIN ${only('dim_album', 'album_id', 'latest')} al ON al.album_id = l.album_id)`,
+})}
 `
 
 /** The last `hours` hours up to now (default 24), or the local dates from–to. */
@@ -237,16 +231,19 @@ export async function recentReport (deps: RecentDeps, query: RecentParams): Prom
   const maxBehind = deps.maxPlaysAfterBuild ?? defaultMaxPlaysAfterBuild
   const rows = await withSnapshot(deps.plays.file, deps.plays.tmpDir, (plays) =>
     deps.query(recentSql(hours === null ? 'day' : 'hour'), { ...window, limit: query.limit }, { before: candidateSteps({ ...window, plays, maxBehind }) }))
-  const row = firstRow(rows)
+  const row = readParts(rows)
   const behind = num(row.behind)
   if (behind > maxBehind) {
     throw new AppError('WAREHOUSE_BEHIND', `the lake holds ${thousands(behind)} plays from ingestions the warehouse has not read whole, more than this report adds on the fly (${thousands(maxBehind)}): POST /v1/warehouse/build (or the next Daily ETL) brings it up to date`)
   }
-  const totals = struct(row.totals)
+  const build = struct(row.build)
+  const old = struct(row.old)
+  const fresh = struct(row.new)
+  const span = struct(row.span)
   const buckets: Bucket[] = list(row.buckets).map((b) => ({ start: str(b.start), plays: num(b.plays), minutes: num(b.minutes) }))
   const timeline = hours === null
-    ? fillBuckets(buckets, 'day', range.from ?? strOrNull(totals.first), range.to ?? strOrNull(totals.last))
-    : fillBuckets(buckets, 'hour', str(row.window_start_local), str(row.window_end_local))
+    ? fillBuckets(buckets, 'day', range.from ?? strOrNull(span.first), range.to ?? strOrNull(span.last))
+    : fillBuckets(buckets, 'hour', str(build.windowStart), str(build.windowEnd))
   return {
     window: {
       kind: hours === null ? 'dates' : 'rolling',
@@ -255,9 +252,14 @@ export async function recentReport (deps: RecentDeps, query: RecentParams): Prom
       end: hours === null ? null : end.toISOString(),
       from: range.from,
       to: range.to,
-      timezone: str(row.timezone),
+      timezone: str(build.timezone),
     },
-    totals: { plays: num(totals.plays), minutes: round1(num(totals.minutes)), artists: num(totals.artists), tracks: num(totals.tracks) },
+    totals: {
+      plays: num(old.plays) + num(fresh.plays),
+      minutes: round1(num(old.minutes) + num(fresh.minutes)),
+      artists: num(old.artists) + num(row.new_artists),
+      tracks: num(row.old_tracks) + num(row.new_tracks),
+    },
     topArtists: list(row.top_artists).map((a) => ({ artistId: str(a.artistId), name: str(a.name), plays: num(a.plays), minutes: round1(num(a.minutes)), tracks: num(a.tracks) })),
     topTracks: list(row.top_tracks).map((t) => ({ trackId: str(t.trackId), name: str(t.name), artist: str(t.artist), plays: num(t.plays), minutes: round1(num(t.minutes)) })),
     timeline,
@@ -273,7 +275,7 @@ export async function recentReport (deps: RecentDeps, query: RecentParams): Prom
         source: str(p.source),
       }
     }),
-    newSinceBuild: num(totals.new),
-    builtAt: str(row.built_at),
+    newSinceBuild: num(fresh.plays),
+    builtAt: str(build.builtAt),
   }
 }

@@ -1,4 +1,4 @@
-import { dateRange, firstRow, list, num, placeFilterSql, placeParams, round1, str, strOrNull, struct, type WarehouseQuery } from './query.ts'
+import { dateRange, list, num, partsSql, placeFilterSql, placeParams, readParts, round1, str, strOrNull, struct, type WarehouseQuery } from './query.ts'
 import type { TimeParams, TimeReport } from './schemas.ts'
 
 /**
@@ -14,17 +14,18 @@ WITH f AS NOT MATERIALIZED (
   WHERE p.date BETWEEN $from AND $to AND ${placeFilterSql('p.artist_key')}
 ),
 cells AS MATERIALIZED (SELECT date, hour, count(*) AS n, coalesce(sum(minutes), 0) AS mi FROM f GROUP BY 1, 2)
-SELECT
-  (SELECT timezone FROM meta.build) AS timezone,
-  (SELECT struct_pack(
-      plays := coalesce(sum(n), 0), minutes := coalesce(sum(mi), 0),
-      artists := (SELECT count(*) FROM (SELECT artist_key FROM f GROUP BY ALL)), tracks := (SELECT count(*) FROM (SELECT track_key FROM f GROUP BY ALL)),
-      days := count(DISTINCT date), firstDate := strftime(min(date), '%Y-%m-%d'), lastDate := strftime(max(date), '%Y-%m-%d'))
-    FROM cells) AS totals,
-  (SELECT list(struct_pack(month := strftime(m, '%Y-%m'), plays := n, minutes := mi))
-    FROM (SELECT date_trunc('month', date) AS m, sum(n) AS n, sum(mi) AS mi FROM cells GROUP BY 1)) AS by_month,
-  (SELECT list(struct_pack(weekday := wd, hour := h, plays := n, minutes := mi))
-    FROM (SELECT isodow(date) AS wd, hour AS h, sum(n) AS n, sum(mi) AS mi FROM cells GROUP BY 1, 2)) AS by_weekday_hour
+${partsSql({
+  timezone: '(SELECT timezone FROM meta.build)',
+  totals: `(SELECT struct_pack(
+      plays := coalesce(sum(n), 0), minutes := coalesce(sum(mi), 0), days := count(DISTINCT date), firstDate := strftime(min(date), '%Y-%m-%d'), lastDate := strftime(max(date), '%Y-%m-%d'))
+    FROM cells)`,
+  artists: '(SELECT count(*) FROM (SELECT artist_key FROM f GROUP BY ALL))',
+  tracks: '(SELECT count(*) FROM (SELECT track_key FROM f GROUP BY ALL))',
+  by_month: `(SELECT list(struct_pack(month := strftime(m, '%Y-%m'), plays := n, minutes := mi))
+    FROM (SELECT date_trunc('month', date) AS m, sum(n) AS n, sum(mi) AS mi FROM cells GROUP BY 1))`,
+  by_weekday_hour: `(SELECT list(struct_pack(weekday := wd, hour := h, plays := n, minutes := mi))
+    FROM (SELECT isodow(date) AS wd, hour AS h, sum(n) AS n, sum(mi) AS mi FROM cells GROUP BY 1, 2))`,
+})}
 `
 
 const monthNames = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
@@ -62,7 +63,7 @@ function monthsBetween (first: string, last: string): string[] {
 /** Plays and minutes by year, month, weekday and hour of day, in local time. */
 export async function timeReport (query: WarehouseQuery, params: TimeParams): Promise<TimeReport> {
   const dates = dateRange(params)
-  const row = firstRow(await query(timeSql, { ...dates.params, ...placeParams(params) }))
+  const row = readParts(await query(timeSql, { ...dates.params, ...placeParams(params) }))
   const totals = struct(row.totals)
 
   const months = adder<string>()
@@ -95,8 +96,8 @@ export async function timeReport (query: WarehouseQuery, params: TimeParams): Pr
     totals: {
       plays: num(totals.plays),
       minutes: round1(num(totals.minutes)),
-      artists: num(totals.artists),
-      tracks: num(totals.tracks),
+      artists: num(row.artists),
+      tracks: num(row.tracks),
       days: num(totals.days),
       firstDate,
       lastDate,

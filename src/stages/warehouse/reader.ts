@@ -25,8 +25,9 @@ export interface WarehouseReader {
 }
 
 /**
- * A connection kept between queries with the statements it prepared: a report query's plan (tenths of a second to
- * bind and optimise on a busy machine, longer than running it) is made once per connection, not once per request.
+ * A connection kept between queries with the statements it prepared: a statement is parsed once per connection. DuckDB
+ * binds and optimises a statement with parameters again on every run, with the values known (so they prune row
+ * groups); one without parameters keeps its plan.
  */
 interface Session {
   conn: DuckDBConnection
