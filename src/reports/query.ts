@@ -1,9 +1,12 @@
 import { invalidField } from '../errors.ts'
 import type { JsonRow, JsonValue, SqlParams } from '../lake/rows.ts'
 
-/** Statements to run first, on the query's connection (e.g. filling a temporary table it reads). */
+/** Runs one statement on the query's connection and returns its rows. */
+export type StatementRunner = (sql: string, params?: SqlParams) => Promise<JsonRow[]>
+
 export interface QueryOptions {
-  before?: ReadonlyArray<{ sql: string, params?: SqlParams }>
+  /** run first, on the query's connection (e.g. filling a temporary table it reads) */
+  before?: (run: StatementRunner) => Promise<void>
 }
 
 /** Runs a parameterised read-only query on the current warehouse (createWarehouseReader); WAREHOUSE_NOT_BUILT without one. */

@@ -1,6 +1,6 @@
 import { AppError, invalidField } from '../errors.ts'
 import type { SqlParams } from '../lake/rows.ts'
-import { dateRange, isoSql, list, num, numOrNull, partsSql, readParts, round1, str, strOrNull, struct, type WarehouseQuery } from './query.ts'
+import { dateRange, isoSql, list, num, numOrNull, partsSql, readParts, round1, str, strOrNull, struct, type StatementRunner, type WarehouseQuery } from './query.ts'
 import type { Recent, RecentParams } from './schemas.ts'
 import { withSnapshot } from './snapshot.ts'
 import { fillBuckets, type Bucket } from './timeline.ts'
@@ -35,42 +35,36 @@ const thousands = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))
 /**
  * The ingestions the build did not read whole (rpt_ingests counts what it read of each; an ingestion's count only
  * grows), with the lake's count of each; then the lake's plays of those ingestions in the window, copied into a table
- * of the query's connection (the query drops those the warehouse holds by id), so the query itself names no file. More
- * than $maxBehind such plays are not copied: the report answers WAREHOUSE_BEHIND. One pass over the file's ingestion
- * column, and a second over the row groups of those ingestions only.
+ * of the query's connection (the query drops those the warehouse holds by id), so the query itself names no file. One
+ * pass over the file's ingestion column, and a second over the row groups of those ingestions only: none when the
+ * warehouse has read everything, nor when more than `maxBehind` plays are new (the report answers WAREHOUSE_BEHIND).
  *
  * DuckDB plans a statement with parameters again on every run, with their values (however they are typed: the values
  * prune row groups); answering in parts (partsSql) keeps that planning to a few tens of milliseconds.
  */
-const candidateSteps = (params: SqlParams) => [
-  { sql: 'CREATE TEMP TABLE IF NOT EXISTS recent_changed (ingested_at TIMESTAMPTZ, plays BIGINT)' },
-  { sql: 'DELETE FROM recent_changed' },
-  {
-    sql: `INSERT INTO recent_changed
-      SELECT l.ingested_at, l.plays FROM (SELECT ingested_at, count(*) AS plays FROM read_parquet($plays) GROUP BY ingested_at) l
-      LEFT JOIN rpt_ingests w USING (ingested_at)
-      WHERE w.plays IS DISTINCT FROM l.plays`,
-    params: { plays: params.plays! },
-  },
-  {
-    sql: `CREATE TEMP TABLE IF NOT EXISTS recent_candidates (play_id VARCHAR, played_at TIMESTAMPTZ, local TIMESTAMP,
-      track_id VARCHAR, artist_id VARCHAR, album_id VARCHAR, ms_played BIGINT, duration_ms BIGINT, source VARCHAR,
-      track_name VARCHAR, artist_name VARCHAR, album_name VARCHAR)`,
-  },
-  { sql: 'DELETE FROM recent_candidates' },
-  {
-    sql: `INSERT INTO recent_candidates
-      SELECT p.play_id, p.played_at, timezone(b.timezone, p.played_at), p.track_id, p.artist_id, p.album_id,
-        p.ms_played, p.duration_ms, p.source, p.track_name, p.artist_name, p.album_name
-      FROM read_parquet($plays) p
-      CROSS JOIN (SELECT timezone FROM meta.build) b
-      WHERE p.counts_as_play AND p.ingested_at IN (SELECT ingested_at FROM recent_changed)
-        AND p.played_at >= $start::TIMESTAMPTZ AND p.played_at < $end::TIMESTAMPTZ
-        AND timezone(b.timezone, p.played_at)::DATE BETWEEN $from AND $to
-        AND (SELECT coalesce(sum(plays), 0) FROM recent_changed) <= $maxBehind`,
-    params,
-  },
-]
+async function fillCandidates (run: StatementRunner, params: SqlParams & { plays: string }, maxBehind: number): Promise<void> {
+  await run('CREATE TEMP TABLE IF NOT EXISTS recent_changed (ingested_at TIMESTAMPTZ, plays BIGINT)')
+  await run('DELETE FROM recent_changed')
+  const changed = await run(`INSERT INTO recent_changed
+    SELECT l.ingested_at, l.plays FROM (SELECT ingested_at, count(*) AS plays FROM read_parquet($plays) GROUP BY ingested_at) l
+    LEFT JOIN rpt_ingests w USING (ingested_at)
+    WHERE w.plays IS DISTINCT FROM l.plays
+    RETURNING plays`, { plays: params.plays })
+  await run(`CREATE TEMP TABLE IF NOT EXISTS recent_candidates (play_id VARCHAR, played_at TIMESTAMPTZ, local TIMESTAMP,
+    track_id VARCHAR, artist_id VARCHAR, album_id VARCHAR, ms_played BIGINT, duration_ms BIGINT, source VARCHAR,
+    track_name VARCHAR, artist_name VARCHAR, album_name VARCHAR)`)
+  await run('DELETE FROM recent_candidates')
+  const behind = changed.reduce((sum, row) => sum + num(row.plays), 0)
+  if (behind === 0 || behind > maxBehind) return
+  await run(`INSERT INTO recent_candidates
+    SELECT p.play_id, p.played_at, timezone(b.timezone, p.played_at), p.track_id, p.artist_id, p.album_id,
+      p.ms_played, p.duration_ms, p.source, p.track_name, p.artist_name, p.album_name
+    FROM read_parquet($plays) p
+    CROSS JOIN (SELECT timezone FROM meta.build) b
+    WHERE p.counts_as_play AND p.ingested_at IN (SELECT ingested_at FROM recent_changed)
+      AND p.played_at >= $start::TIMESTAMPTZ AND p.played_at < $end::TIMESTAMPTZ
+      AND timezone(b.timezone, p.played_at)::DATE BETWEEN $from AND $to`, params)
+}
 
 /**
  * The plays of a window: the warehouse's, plus the lake's plays that arrived after the build (the warehouse is
@@ -230,7 +224,7 @@ export async function recentReport (deps: RecentDeps, query: RecentParams): Prom
   const window = { start: start?.toISOString() ?? '-infinity', end: hours === null ? 'infinity' : end.toISOString(), ...range.params }
   const maxBehind = deps.maxPlaysAfterBuild ?? defaultMaxPlaysAfterBuild
   const rows = await withSnapshot(deps.plays.file, deps.plays.tmpDir, (plays) =>
-    deps.query(recentSql(hours === null ? 'day' : 'hour'), { ...window, limit: query.limit }, { before: candidateSteps({ ...window, plays, maxBehind }) }))
+    deps.query(recentSql(hours === null ? 'day' : 'hour'), { ...window, limit: query.limit }, { before: (run) => fillCandidates(run, { ...window, plays }, maxBehind) }))
   const row = readParts(rows)
   const behind = num(row.behind)
   if (behind > maxBehind) {

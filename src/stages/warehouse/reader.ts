@@ -16,9 +16,9 @@ export interface WarehouseReader {
   readonly file: string
   /**
    * A parameterised query ($name values) on the current warehouse, read-only; WAREHOUSE_NOT_BUILT when there is none.
-   * `before`: statements run first on the same connection (a temporary table the query reads).
+   * `before` runs first with the same connection, one statement at a time (to fill a temporary table the query reads).
    */
-  query (sql: string, params?: SqlParams, options?: { before?: ReadonlyArray<{ sql: string, params?: SqlParams }> }): Promise<JsonRow[]>
+  query (sql: string, params?: SqlParams, options?: { before?: (run: (sql: string, params?: SqlParams) => Promise<JsonRow[]>) => Promise<void> }): Promise<JsonRow[]>
   /** Whether a warehouse has been built. */
   exists (): Promise<boolean>
   close (): Promise<void>
@@ -158,7 +158,7 @@ export function createWarehouseReader (options: {
         const used = await session(generation)
         let healthy = false
         try {
-          for (const step of options?.before ?? []) await readPreparedRows(await prepared(used, step.sql), step.params)
+          await options?.before?.(async (step, stepParams) => readPreparedRows(await prepared(used, step), stepParams))
           const rows = await readPreparedRows(await prepared(used, sql), params)
           healthy = true
           return rows
