@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { DuckDBInstance, quotedIdentifier as qi, quotedString as qs, type DuckDBConnection } from '@duckdb/node-api'
 import { forkChild } from '../child-process.ts'
 import { receivedError, sendableError, type SentError } from '../sent-errors.ts'
+import { handMemoryBack } from './duckdb.ts'
 import { writeTemp } from './parquet-file.ts'
 import { execute, readRows, type JsonRow, type SqlParams } from './rows.ts'
 import type { TableDef } from './table.ts'
@@ -104,7 +105,7 @@ async function runChild (request: JobRequest): Promise<void> {
     const { runWriteJob } = await import(pathToFileURL(request.job).href) as { runWriteJob: WriteJob<unknown, unknown> }
     instance = await DuckDBInstance.create(':memory:', {
       ...childDuckDb,
-      allocator_flush_threshold: '1MB',
+      ...handMemoryBack,
       enable_external_file_cache: 'false',
       temp_directory: path.join(request.tmpDir, `duckdb-write-${process.pid}`),
     })

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { DuckDBInstance, quotedIdentifier as qi, quotedString as qs, type DuckDBConnection } from '@duckdb/node-api'
 import { AppError } from '../../errors.ts'
+import { handMemoryBack } from '../../lake/duckdb.ts'
 import { execute, readRows, type JsonRow } from '../../lake/rows.ts'
 import { render, type Layer, type Materialization, type Model, type ModelTestDef, type Project } from './project.ts'
 
@@ -94,9 +95,7 @@ export async function buildWarehouse (input: BuildInput): Promise<BuildOutcome> 
     memory_limit: input.memoryLimit,
     threads: String(input.threads),
     temp_directory: input.spillDir,
-    // Hand freed memory back at once: the service lives on after the build.
-    allocator_flush_threshold: '1MB',
-    allocator_bulk_deallocation_flush_threshold: '1MB',
+    ...handMemoryBack,
     enable_external_file_cache: 'false',
   })
   try {
