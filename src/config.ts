@@ -3,6 +3,7 @@ import path from 'node:path'
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const batchEndpointModes = ['auto', 'on', 'off'] as const
 export const geocoders = ['geonames', 'openweather'] as const
+export const switches = ['on', 'off'] as const
 
 export type LogLevel = typeof logLevels[number]
 export type BatchEndpointMode = typeof batchEndpointModes[number]
@@ -124,6 +125,8 @@ export const envSchema = {
   TRACKLAKE_BODY_TIMEOUT_SECONDS: { parse: integer(1, 3600), default: 60, description: 'a request body that sends nothing for this long is answered 408 and dropped' },
   TRACKLAKE_RAW_MAX_DAYS: { parse: integer(0, 36500), default: 90, description: 'raw/ keeps upstream answers this many days (0: no age limit); what a parse still needs always stays' },
   TRACKLAKE_RAW_MAX_MB: { parse: integer(0, 10_000_000), default: 2048, description: 'raw/ is trimmed to this many MB, oldest first (0: no size limit); what a parse still needs always stays' },
+  // Read as the service starts, before this schema (src/service-restart.ts); validated here with the rest.
+  TRACKLAKE_V8_LITE_MODE: { parse: oneOf(switches), default: 'on', description: '`serve` runs V8 in lite mode: 15-25 MB smaller, JavaScript-bound work (GeoNames geocoding, raw retention, a JSON upload) 2-5x slower; off for a machine with memory to spare' },
   SPOTIFY_CLIENT_ID: { parse: text, description: 'Spotify app client id' },
   SPOTIFY_CLIENT_SECRET: { parse: text, secret: true, description: 'Spotify app client secret' },
   SPOTIFY_REFRESH_TOKEN: { parse: text, secret: true, description: 'refresh token with scope user-read-recently-played' },

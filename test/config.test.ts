@@ -12,13 +12,14 @@ describe('config', () => {
   it('stops with a message naming each bad variable', () => {
     let error: unknown
     try {
-      loadConfig({ PORT: 'eighty', SPOTIFY_API_URL: 'not a url', TRACKLAKE_TIMEZONE: 'Mars Olympus', SPOTIFY_BATCH_ENDPOINTS: 'sometimes' })
+      loadConfig({ PORT: 'eighty', SPOTIFY_API_URL: 'not a url', TRACKLAKE_TIMEZONE: 'Mars Olympus', SPOTIFY_BATCH_ENDPOINTS: 'sometimes', TRACKLAKE_V8_LITE_MODE: 'maybe' })
     } catch (err) {
       error = err
     }
     expect(error).toBeInstanceOf(ConfigError)
     const message = (error as ConfigError).message
-    for (const name of ['PORT', 'SPOTIFY_API_URL', 'TRACKLAKE_TIMEZONE', 'SPOTIFY_BATCH_ENDPOINTS']) expect(message).toContain(name)
+    for (const name of ['PORT', 'SPOTIFY_API_URL', 'TRACKLAKE_TIMEZONE', 'SPOTIFY_BATCH_ENDPOINTS', 'TRACKLAKE_V8_LITE_MODE']) expect(message).toContain(name)
+    expect(message).toContain('TRACKLAKE_V8_LITE_MODE must be one of on, off')
     expect(message).toContain('"eighty"')
   })
 

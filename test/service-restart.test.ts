@@ -28,7 +28,7 @@ function run (env: NodeJS.ProcessEnv): { pid: number, spawned: number, arenas: s
 }
 
 describe.runIf(process.platform === 'linux')('restartForTheService', () => {
-  const { MALLOC_ARENA_MAX: _, ...inherited } = process.env
+  const { MALLOC_ARENA_MAX: _, TRACKLAKE_V8_LITE_MODE: __, ...inherited } = process.env
 
   it('starts the same process again with MALLOC_ARENA_MAX=2 and its arguments', () => {
     const seen = run(inherited)
@@ -51,5 +51,12 @@ describe.runIf(process.platform === 'linux')('restartForTheService', () => {
 
   it('adds lite mode and the arenas in one start', () => {
     expect(run({ ...inherited, LITE: 'yes' })).toMatchObject({ arenas: '2', execArgv: ['--max-semi-space-size=2', '--lite-mode'] })
+  })
+
+  it('keeps the compilers when TRACKLAKE_V8_LITE_MODE is off, and starts again for the arenas only', () => {
+    const full = run({ ...inherited, LITE: 'yes', TRACKLAKE_V8_LITE_MODE: 'off' })
+    expect(full).toMatchObject({ arenas: '2', execArgv: ['--max-semi-space-size=2'], wasm: 'object' })
+    expect(full.pid).toBe(full.spawned)
+    expect(run({ ...inherited, LITE: 'yes', TRACKLAKE_V8_LITE_MODE: 'on' })).toMatchObject({ execArgv: ['--max-semi-space-size=2', '--lite-mode'] })
   })
 })
