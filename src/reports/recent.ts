@@ -49,21 +49,26 @@ async function fillCandidates (run: StatementRunner, params: SqlParams & { plays
     SELECT l.ingested_at, l.plays FROM (SELECT ingested_at, count(*) AS plays FROM read_parquet($plays) GROUP BY ingested_at) l
     LEFT JOIN rpt_ingests w USING (ingested_at)
     WHERE w.plays IS DISTINCT FROM l.plays
-    RETURNING plays`, { plays: params.plays })
+    RETURNING ingested_at, plays`, { plays: params.plays })
   await run(`CREATE TEMP TABLE IF NOT EXISTS recent_candidates (play_id VARCHAR, played_at TIMESTAMPTZ, local TIMESTAMP,
     track_id VARCHAR, artist_id VARCHAR, album_id VARCHAR, ms_played BIGINT, duration_ms BIGINT, source VARCHAR,
     track_name VARCHAR, artist_name VARCHAR, album_name VARCHAR)`)
   await run('DELETE FROM recent_candidates')
   const behind = changed.reduce((sum, row) => sum + num(row.plays), 0)
-  if (behind === 0 || behind > maxBehind) return
+  // ISO instants (to the millisecond) sort as they happened; a play without an ingestion time is never a candidate.
+  const instants = changed.map((row) => row.ingested_at).filter((at) => typeof at === 'string').sort()
+  if (behind === 0 || behind > maxBehind || instants.length === 0) return
+  // The changed ingestions' first and last instants, as constants beside the exact match, let the scan skip the row
+  // groups outside them: joined alone, the match read every column of every play (0.6 s for 19,000 new of 1,000,000).
   await run(`INSERT INTO recent_candidates
     SELECT p.play_id, p.played_at, timezone(b.timezone, p.played_at), p.track_id, p.artist_id, p.album_id,
       p.ms_played, p.duration_ms, p.source, p.track_name, p.artist_name, p.album_name
     FROM read_parquet($plays) p
     CROSS JOIN (SELECT timezone FROM meta.build) b
     WHERE p.counts_as_play AND p.ingested_at IN (SELECT ingested_at FROM recent_changed)
+      AND p.ingested_at BETWEEN $firstIngested::TIMESTAMPTZ - INTERVAL 1 MILLISECOND AND $lastIngested::TIMESTAMPTZ + INTERVAL 1 MILLISECOND
       AND p.played_at >= $start::TIMESTAMPTZ AND p.played_at < $end::TIMESTAMPTZ
-      AND timezone(b.timezone, p.played_at)::DATE BETWEEN $from AND $to`, params)
+      AND timezone(b.timezone, p.played_at)::DATE BETWEEN $from AND $to`, { ...params, firstIngested: instants[0]!, lastIngested: instants.at(-1)! })
 }
 
 /**
