@@ -59,7 +59,8 @@ async function fillCandidates (run: StatementRunner, params: SqlParams & { plays
   const instants = changed.map((row) => row.ingested_at).filter((at) => typeof at === 'string').sort()
   if (behind === 0 || behind > maxBehind || instants.length === 0) return
   // The changed ingestions' first and last instants, as constants beside the exact match, let the scan skip the row
-  // groups outside them: joined alone, the match read every column of every play (0.6 s for 19,000 new of 1,000,000).
+  // groups outside them (the file keeps plays in arrival order): joined alone, the match read every column of every
+  // play (0.6 s for 19,000 new of 1,000,000).
   await run(`INSERT INTO recent_candidates
     SELECT p.play_id, p.played_at, timezone(b.timezone, p.played_at), p.track_id, p.artist_id, p.album_id,
       p.ms_played, p.duration_ms, p.source, p.track_name, p.artist_name, p.album_name
